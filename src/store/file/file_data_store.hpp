@@ -1,0 +1,41 @@
+#pragma once
+// The embedded default's bytes: one file per upload under <data>/uploads/.
+//
+// Layout: uploads/<id> holds the upload's bytes, in order, with no gaps; its length is the truth
+// for the offset after a crash (docs/decisions/0001-offset-truth.md). A checksummed (staged)
+// chunk is appended to the same file after uploads/<id>.stage records the size before the chunk;
+// commit() fsyncs and removes the marker, discard() truncates back and removes it, and
+// recover() truncates to the marker's size when a crash left one behind.
+
+#include "store/data_store.hpp"
+
+#include <boost/asio/thread_pool.hpp>
+
+#include <filesystem>
+
+namespace vidup::store {
+
+class FileDataStore final : public DataStore, public Concater, public ContentServer {
+ public:
+  // Creates <root>/uploads if needed. Throws on an unusable directory (start-up error).
+  FileDataStore(std::filesystem::path root, net::thread_pool& blocking);
+
+  net::awaitable<Result<void>> create(const UploadInfo& info) override;
+  net::awaitable<Result<std::unique_ptr<UploadWriter>>> open_writer(const UploadInfo& info, bool staged) override;
+  net::awaitable<Result<std::uint64_t>> recover(const UploadInfo& info) override;
+  net::awaitable<Result<void>> remove(const std::string& id) override;
+
+  net::awaitable<Result<void>> concatenate(const UploadInfo& final_upload,
+                                           const std::vector<UploadInfo>& partials) override;
+
+  net::awaitable<Result<std::unique_ptr<ContentSource>>> open_reader(const UploadInfo& info, std::uint64_t start,
+                                                                     std::uint64_t length) override;
+
+  [[nodiscard]] std::filesystem::path path_of(const std::string& id) const;
+
+ private:
+  std::filesystem::path dir_;
+  net::thread_pool& blocking_;
+};
+
+}  // namespace vidup::store

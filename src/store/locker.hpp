@@ -1,0 +1,35 @@
+#pragma once
+
+#include "core/errc.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace vidup::store {
+
+namespace net = boost::asio;
+using core::Result;
+
+// One writer per upload. A request that finds the lock held asks the holder to let go (the
+// holder's `on_release_requested` is called once, from any thread); the holder stops at its next
+// step, makes what it wrote durable and drops its Lock. The newcomer waits at most `wait`, then
+// gets Errc::locked. A holder that died with its process holds nothing (in-process locks) or
+// holds a lease that runs out (shared lockers).
+class Lock {
+ public:
+  virtual ~Lock() = default;  // releases
+};
+
+class Locker {
+ public:
+  virtual ~Locker() = default;
+  virtual net::awaitable<Result<std::unique_ptr<Lock>>> acquire(const std::string& id,
+                                                                std::function<void()> on_release_requested,
+                                                                std::chrono::milliseconds wait) = 0;
+};
+
+}  // namespace vidup::store

@@ -1,0 +1,35 @@
+#pragma once
+// Upload records in SQLite (WAL, synchronous=FULL, prepared statements), the embedded default.
+// All statements run on the blocking pool behind one connection guarded by a mutex.
+
+#include "store/info_store.hpp"
+
+#include <boost/asio/thread_pool.hpp>
+
+#include <filesystem>
+#include <memory>
+
+namespace vidup::store {
+
+class SqliteInfoStore final : public InfoStore {
+ public:
+  // Opens (creating and migrating) the database. Throws on failure (start-up error).
+  SqliteInfoStore(const std::filesystem::path& db_file, net::thread_pool& blocking);
+  ~SqliteInfoStore() override;
+
+  net::awaitable<Result<void>> insert(const UploadInfo& info) override;
+  net::awaitable<Result<UploadInfo>> get(const std::string& id) override;
+  net::awaitable<Result<void>> update(const UploadInfo& info) override;
+  net::awaitable<Result<void>> remove(const std::string& id) override;
+  net::awaitable<Result<std::vector<UploadInfo>>> list_expired(std::int64_t now_ms, std::size_t limit) override;
+  net::awaitable<Result<std::vector<UploadInfo>>> list_active() override;
+  net::awaitable<Result<std::vector<UploadInfo>>> finals_waiting_on(const std::string& partial_id) override;
+  net::awaitable<Result<std::size_t>> purge_tombstones(std::int64_t before_ms) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  net::thread_pool& blocking_;
+};
+
+}  // namespace vidup::store
