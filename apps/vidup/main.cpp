@@ -1,0 +1,40 @@
+// vidup: a resumable video upload server (tus 1.0.0) and its tools.
+#include "commands/commands.hpp"
+
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <string_view>
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: vidup <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  serve     run the upload server (vidup serve --help)\n"
+    "  version   print the version\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    std::cout << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string_view command = argv[1];
+  try {
+    if (command == "serve") {
+      return vidup::app::serve_command(argc - 1, argv + 1);
+    }
+    if (command == "version" || command == "--version") {
+      std::cout << "vidup 0.1.0\n";
+      return 0;
+    }
+    std::cerr << "vidup: unknown command '" << command << "'\n" << kUsage;
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "vidup " << command << ": " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,50 @@
+// HEAD: the upload's offset and state (HEAD-01..14).
+#include "handler/handler.hpp"
+
+#include "core/headers.hpp"
+#include "core/http_date.hpp"
+#include "handler/context.hpp"
+
+namespace vidup::handler {
+
+net::awaitable<Response> Handler::head(Ctx& ctx) {
+  // HEAD-14: taking the lock asks an in-flight PATCH to stop and make its bytes durable, so the
+  // offset reported is exactly what a following PATCH must send (a resuming client's HEAD
+  // pre-empts the PATCH its dropped connection left behind).
+  auto lock = co_await stores_.locker().acquire(ctx.id, [] {}, config_.lock_wait);
+  if (!lock) {
+    co_return error(Errc::locked);
+  }
+  auto info = co_await load(ctx.id, ctx.now);
+  lock->reset();
+  Response r;
+  if (!info) {
+    r = error(core::to_errc(info.error()));  // HEAD-05: no Upload-Offset
+    r.headers.set(core::kCacheControl, "no-store");
+    co_return r;
+  }
+  r.status = 200;  // HEAD-04
+  r.headers.set(core::kCacheControl, "no-store");  // HEAD-03
+  const bool final_pending = info->is_final() && !info->is_finished();
+  if (!final_pending) {
+    set_number(r, core::kUploadOffset, info->offset);  // HEAD-01, HEAD-09, HEAD-10
+  }
+  if (info->size) {
+    set_number(r, core::kUploadLength, *info->size);  // HEAD-02, CAT-14
+  } else if (!info->is_final()) {
+    r.headers.set(core::kUploadDeferLength, "1");  // HEAD-06
+  }
+  if (!info->metadata_raw.empty()) {
+    r.headers.set(core::kUploadMetadata, info->metadata_raw);  // HEAD-07, H-MD-09
+  }
+  if (!info->concat_raw.empty()) {
+    r.headers.set(core::kUploadConcat, info->concat_raw);  // HEAD-08, CAT-10
+  }
+  if (info->state == core::UploadState::active && info->expires_at > 0) {
+    r.headers.set(core::kUploadExpires, core::format_http_date(info->expires_at));  // HEAD-12
+  }
+  r.headers.set(core::kContentLength, "0");  // HEAD-11: 200 with Content-Length 0
+  co_return r;
+}
+
+}  // namespace vidup::handler

@@ -1,0 +1,353 @@
+// One connection's life: read a header, hand the request to the router with a streaming body,
+// write the response (streamed for GET), log one line, repeat while keep-alive holds.
+#include "http/body_source.hpp"
+#include "http/server.hpp"
+
+#include "core/headers.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace vidup::http {
+
+namespace {
+
+using handler::Request;
+using handler::Response;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kStreamChunk = 256 * 1024;
+constexpr std::uint64_t kDrainLimit = 1024 * 1024;  // unread body bytes we read to keep a connection
+
+bool valid_host(std::string_view host) {
+  if (host.empty() || host.size() > 255) {
+    return false;
+  }
+  for (char c : host) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' ||
+                    c == ']' || c == '_';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view first_token(std::string_view v) {
+  v = v.substr(0, v.find(','));
+  while (!v.empty() && v.front() == ' ') {
+    v.remove_prefix(1);
+  }
+  while (!v.empty() && v.back() == ' ') {
+    v.remove_suffix(1);
+  }
+  return v;
+}
+
+// H-LOC-02: scheme and host of the URLs we hand out. Forwarding headers count only behind a
+// trusted proxy (--behind-proxy).
+std::string base_url(const Parser::value_type& req, const Options& options) {
+  std::string scheme = "http";
+  std::string host(req[bhttp::field::host]);
+  if (options.behind_proxy) {
+    if (auto fwd = req["Forwarded"]; !fwd.empty()) {
+      auto element = first_token(fwd);
+      std::size_t pos = 0;
+      while (pos < element.size()) {
+        auto semi = element.find(';', pos);
+        auto pair = element.substr(pos, semi == std::string_view::npos ? std::string_view::npos : semi - pos);
+        while (!pair.empty() && pair.front() == ' ') {
+          pair.remove_prefix(1);
+        }
+        auto eq = pair.find('=');
+        if (eq != std::string_view::npos) {
+          auto key = pair.substr(0, eq);
+          auto value = pair.substr(eq + 1);
+          if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+            value = value.substr(1, value.size() - 2);
+          }
+          if (handler::iequals(key, "proto") && (value == "http" || value == "https")) {
+            scheme = std::string(value);
+          } else if (handler::iequals(key, "host") && valid_host(value)) {
+            host = std::string(value);
+          }
+        }
+        if (semi == std::string_view::npos) {
+          break;
+        }
+        pos = semi + 1;
+      }
+    } else {
+      if (auto proto = first_token(req["X-Forwarded-Proto"]); proto == "http" || proto == "https") {
+        scheme = std::string(proto);
+      }
+      if (auto fwd_host = first_token(req["X-Forwarded-Host"]); valid_host(fwd_host)) {
+        host = std::string(fwd_host);
+      }
+    }
+  }
+  if (!valid_host(host)) {
+    host = options.host + ":" + std::to_string(options.port);
+  }
+  return scheme + "://" + host;
+}
+
+void json_escape(std::string& out, std::string_view s) {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20 || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", u);
+      out += buf;
+    } else {
+      out.push_back(c);
+    }
+  }
+}
+
+// §8 of STYLE.md: one line per request; never a query string, a header value or a body.
+void log_request(const Request& req, const Response& res, std::string_view error_code, double ms) {
+  char ts[32];
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::string line;
+  line.reserve(256);
+  line += R"({"ts":")";
+  line += ts;
+  line += R"(","msg":"request","method":")";
+  json_escape(line, req.method);
+  line += R"(","path":")";
+  json_escape(line, req.path.substr(0, 200));
+  line += R"(","upload_id":")";
+  line += res.upload_id;
+  line += R"(","status":)";
+  line += std::to_string(res.status);
+  if (!error_code.empty()) {
+    line += R"(,"error":")";
+    json_escape(line, error_code);
+    line += '"';
+  }
+  line += R"(,"bytes":)";
+  line += std::to_string(res.bytes_received);
+  char dur[32];
+  std::snprintf(dur, sizeof dur, "%.3f", ms);
+  line += R"(,"duration_ms":)";
+  line += dur;
+  line += R"(,"remote":")";
+  line += req.remote_addr;
+  line += "\"}\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+std::string_view error_code_of(const Response& res) {
+  if (res.status < 400) {
+    return {};
+  }
+  std::string_view body = res.body;
+  auto colon = body.find(':');
+  return colon == std::string_view::npos ? std::string_view{} : body.substr(0, colon);
+}
+
+Response simple_error(core::Errc e) {
+  const auto d = core::describe(e);
+  Response r;
+  r.status = d.status;
+  r.body = std::string(d.code) + ": " + std::string(d.message) + "\n";
+  r.headers.set(core::kContentType, "text/plain; charset=utf-8");
+  r.headers.set(core::kTusResumable, std::string(core::kTusVersion));
+  r.close = true;
+  return r;
+}
+
+template <class Message>
+void copy_headers(const Response& res, Message& msg) {
+  for (const auto& [name, value] : res.headers.fields()) {
+    msg.insert(name, value);
+  }
+}
+
+}  // namespace
+
+net::awaitable<void> HttpServer::session(std::shared_ptr<Connection> conn) {
+  auto& stream = conn->stream();
+  std::string remote;
+  {
+    boost::system::error_code ec;
+    auto ep = stream.socket().remote_endpoint(ec);
+    if (!ec) {
+      remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+  }
+  beast::flat_buffer buffer;
+  bool keep_alive = true;
+  while (keep_alive && !conn->draining_) {
+    ++conn->generation_;
+    conn->interrupted_ = false;
+    Parser parser;
+    parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    conn->idle_ = true;
+    stream.expires_after(options_.idle_timeout);
+    auto [read_ec, header_bytes] =
+        co_await bhttp::async_read_header(stream, buffer, parser, net::as_tuple(net::use_awaitable));
+    conn->idle_ = false;
+    if (read_ec) {
+      if (read_ec == bhttp::error::header_limit) {
+        Response r = simple_error(core::Errc::header_too_large);  // 431
+        bhttp::response<bhttp::string_body> msg{static_cast<bhttp::status>(r.status), 11};
+        copy_headers(r, msg);
+        msg.body() = r.body;
+        msg.keep_alive(false);
+        msg.prepare_payload();
+        stream.expires_after(options_.read_timeout);
+        co_await bhttp::async_write(stream, msg, net::as_tuple(net::use_awaitable));
+        metrics_.count_request("-", r.status, "ERR_HEADER_TOO_LARGE");
+      } else if (read_ec.category() == make_error_code(bhttp::error::bad_target).category() && read_ec != bhttp::error::end_of_stream &&
+                 read_ec != bhttp::error::partial_message) {
+        Response r = simple_error(core::Errc::bad_request);
+        bhttp::response<bhttp::string_body> msg{bhttp::status::bad_request, 11};
+        copy_headers(r, msg);
+        msg.body() = r.body;
+        msg.keep_alive(false);
+        msg.prepare_payload();
+        stream.expires_after(options_.read_timeout);
+        co_await bhttp::async_write(stream, msg, net::as_tuple(net::use_awaitable));
+        metrics_.count_request("-", r.status, "ERR_BAD_REQUEST");
+      }
+      break;
+    }
+    const auto started = Clock::now();
+    auto& header = parser.get();
+    const std::size_t header_fields =
+        static_cast<std::size_t>(std::distance(header.begin(), header.end()));
+
+    Request req;
+    req.method = std::string(header.method_string());
+    req.remote_addr = remote;
+    for (const auto& field : header) {
+      req.headers.add(std::string(field.name_string()), std::string(field.value()));
+    }
+    ParserBodySource body(conn, parser, buffer, options_.read_timeout, header_fields);
+    req.body = &body;
+    Response res;
+    auto target = boost::urls::parse_origin_form(header.target());
+    if (!target) {
+      res = simple_error(core::Errc::bad_request);
+    } else {
+      req.path = target->path();  // percent-decoded; the query is ignored (G-08)
+      req.base_url = base_url(header, options_);
+      res = co_await router_.route(req);
+    }
+    keep_alive = header.keep_alive() && !res.close && !conn->draining_;
+
+    // Unread body: read a small remainder to keep the connection; otherwise close it.
+    if (!body.done()) {
+      const auto declared = body.content_length();
+      const bool small = declared && *declared - std::min(*declared, body.consumed()) <= kDrainLimit;
+      if (!keep_alive || !small || conn->interrupted_) {
+        keep_alive = false;
+      } else {
+        auto scratch = std::make_unique<std::byte[]>(64 * 1024);
+        while (!body.done()) {
+          auto n = co_await body.read(std::span(scratch.get(), 64 * 1024));
+          if (!n || *n == 0) {
+            keep_alive = body.done();
+            break;
+          }
+        }
+      }
+    }
+
+    const bool head_request = req.method == "HEAD";
+    stream.expires_after(options_.read_timeout);
+    boost::system::error_code write_ec;
+    if (!res.content) {
+      bhttp::response<bhttp::string_body> msg{static_cast<bhttp::status>(res.status), header.version()};
+      copy_headers(res, msg);
+      msg.body() = std::move(res.body);
+      msg.keep_alive(keep_alive);
+      const bool no_body_status = res.status == 204 || res.status == 304 || res.status < 200;
+      if (!no_body_status && !(head_request && msg.has_content_length())) {
+        msg.prepare_payload();
+      }
+      if (head_request) {
+        msg.body().clear();
+      }
+      auto [ec, n] = co_await bhttp::async_write(stream, msg, net::as_tuple(net::use_awaitable));
+      write_ec = ec;
+    } else {
+      bhttp::response<bhttp::buffer_body> msg{static_cast<bhttp::status>(res.status), header.version()};
+      copy_headers(res, msg);
+      msg.keep_alive(keep_alive);
+      msg.body().data = nullptr;
+      msg.body().more = !head_request;
+      bhttp::response_serializer<bhttp::buffer_body> serializer{msg};
+      auto [hec, hn] = co_await bhttp::async_write_header(stream, serializer, net::as_tuple(net::use_awaitable));
+      write_ec = hec;
+      auto chunk = std::make_unique<std::byte[]>(kStreamChunk);
+      while (!write_ec && !head_request) {
+        auto n = co_await res.content->read(std::span(chunk.get(), kStreamChunk));
+        if (!n) {
+          write_ec = net::error::broken_pipe;  // the response is cut short: the client sees it
+          break;
+        }
+        msg.body().data = *n > 0 ? chunk.get() : nullptr;
+        msg.body().size = *n;
+        msg.body().more = *n > 0;
+        stream.expires_after(options_.read_timeout);
+        auto [ec, written] = co_await bhttp::async_write(stream, serializer, net::as_tuple(net::use_awaitable));
+        if (ec == bhttp::error::need_buffer) {
+          ec = {};
+        }
+        write_ec = ec;
+        if (*n == 0) {
+          break;
+        }
+      }
+    }
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    const auto code = error_code_of(res);
+    metrics_.count_request(req.method, res.status, code);
+    if (options_.log_requests) {
+      log_request(req, res, code, ms);
+    }
+    if (write_ec) {
+      keep_alive = false;
+    }
+    if (buffer.capacity() > options_.header_limit + 4096 && buffer.size() < 4096) {
+      buffer.shrink_to_fit();  // a body read grew it; idle connections keep only header room
+    }
+  }
+  // Lingering close: stop sending, then read briefly so the client gets our last response
+  // before the kernel would answer its unread bytes with a reset.
+  boost::system::error_code ignored;
+  stream.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  if (!conn->draining_ || !conn->interrupted_) {
+    stream.expires_after(std::chrono::seconds(1));
+    std::uint64_t drained = 0;
+    while (drained < kDrainLimit * 4) {
+      auto [ec, n] = co_await stream.async_read_some(net::buffer(buffer.prepare(64 * 1024)),
+                                                      net::as_tuple(net::use_awaitable));
+      if (ec) {
+        break;
+      }
+      drained += n;
+    }
+  }
+  stream.socket().close(ignored);
+}
+
+}  // namespace vidup::http

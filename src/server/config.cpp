@@ -1,0 +1,148 @@
+#include "server/config.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <cctype>
+#include <cstdlib>
+#include <iostream>
+#include <stdexcept>
+#include <thread>
+
+namespace vidup::server {
+
+namespace po = boost::program_options;
+
+namespace {
+
+std::chrono::milliseconds seconds(double s, const char* what) {
+  if (s < 0) {
+    throw std::invalid_argument(std::string("--") + what + " must not be negative");
+  }
+  return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000.0));
+}
+
+// "--max-size" ← "VIDUP_MAX_SIZE".
+std::string env_to_option(const std::string& env, const po::options_description& desc) {
+  constexpr std::string_view kPrefix = "VIDUP_";
+  if (!env.starts_with(kPrefix)) {
+    return {};
+  }
+  std::string name = env.substr(kPrefix.size());
+  for (auto& c : name) {
+    c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return desc.find_nothrow(name, false) != nullptr ? name : std::string{};
+}
+
+void split_listen(const std::string& listen, http::Options& o) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw std::invalid_argument("--listen must be HOST:PORT, e.g. 127.0.0.1:8080");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const auto port = std::strtoul(listen.c_str() + colon + 1, nullptr, 10);
+  if (port > 65535 || listen.substr(colon + 1).find_first_not_of("0123456789") != std::string::npos) {
+    throw std::invalid_argument("--listen has a bad port: " + listen);
+  }
+  o.host = host;
+  o.port = static_cast<unsigned short>(port);
+}
+
+}  // namespace
+
+std::optional<ServeConfig> parse_serve_args(int argc, const char* const* argv) {
+  ServeConfig c;
+  std::string listen;
+  std::string base_path;
+  std::string data_dir;
+  std::string port_file;
+  std::string cors;
+  double expiry = 86400, read_timeout = 30, idle_timeout = 60, lock_wait = 5, shutdown_timeout = 10,
+         sweep_interval = 60;
+  std::uint64_t max_size = 0;
+  std::size_t header_limit = 16384, max_connections = 16384, threads = 0;
+  bool behind_proxy = false, quiet = false;
+
+  po::options_description desc(
+      "vidup serve: a tus 1.0.0 upload server (bytes under --data/uploads, records in --data/vidup.db).\n"
+      "Every option can also be set as VIDUP_<NAME> (e.g. VIDUP_MAX_SIZE=1073741824); flags win.\n\n"
+      "Options");
+  desc.add_options()("help,h", "print this help and exit")  //
+      ("listen", po::value(&listen)->default_value("127.0.0.1:8080"), "address to listen on, HOST:PORT (port 0: any free port)")
+      ("data", po::value(&data_dir)->default_value("./data"), "data directory (created if missing)")
+      ("base-path", po::value(&base_path)->default_value("/files/"), "URL path of the tus endpoint")
+      ("max-size", po::value(&max_size)->default_value(0), "largest upload in bytes (413 beyond; 0 = no limit)")
+      ("expiry", po::value(&expiry)->default_value(86400), "seconds an unfinished upload lives after its last PATCH (0 = never)")
+      ("sweep-interval", po::value(&sweep_interval)->default_value(60), "seconds between expiry sweeps")
+      ("read-timeout", po::value(&read_timeout)->default_value(30), "seconds a body read or a response write may stall")
+      ("idle-timeout", po::value(&idle_timeout)->default_value(60), "seconds to wait for a complete request header (keep-alive idle included)")
+      ("lock-wait", po::value(&lock_wait)->default_value(5), "seconds a request waits for a busy upload before 423")
+      ("shutdown-timeout", po::value(&shutdown_timeout)->default_value(10), "seconds in-flight requests get on SIGTERM/SIGINT")
+      ("header-limit", po::value(&header_limit)->default_value(16384), "largest request header block in bytes (431 beyond)")
+      ("max-connections", po::value(&max_connections)->default_value(16384), "open connections at most; more are closed at once")
+      ("threads", po::value(&threads)->default_value(0), "I/O threads (0 = one per core)")
+      ("behind-proxy", po::bool_switch(&behind_proxy), "trust Forwarded / X-Forwarded-Host / X-Forwarded-Proto for Location")
+      ("cors-origins", po::value(&cors)->default_value("*"), "comma-separated browser origins allowed by CORS (* = any)")
+      ("port-file", po::value(&port_file), "write the bound port to this file once listening")
+      ("quiet", po::bool_switch(&quiet), "no per-request log lines");
+
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+  po::store(po::parse_environment(desc, [&](const std::string& env) { return env_to_option(env, desc); }), vm);
+  if (vm.count("help") != 0U) {
+    std::cout << desc << "\n";
+    return std::nullopt;
+  }
+  po::notify(vm);
+
+  split_listen(listen, c.http);
+  c.data_dir = data_dir;
+  if (base_path.empty() || base_path.front() != '/') {
+    throw std::invalid_argument("--base-path must start with '/'");
+  }
+  if (base_path.back() != '/') {
+    base_path.push_back('/');
+  }
+  c.tus.base_path = base_path;
+  c.tus.max_size = max_size;
+  c.tus.expiry = seconds(expiry, "expiry");
+  c.tus.lock_wait = seconds(lock_wait, "lock-wait");
+  c.sweep_interval = seconds(sweep_interval, "sweep-interval");
+  if (c.sweep_interval.count() == 0) {
+    throw std::invalid_argument("--sweep-interval must be positive");
+  }
+  c.http.read_timeout = seconds(read_timeout, "read-timeout");
+  c.http.idle_timeout = seconds(idle_timeout, "idle-timeout");
+  c.http.shutdown_timeout = seconds(shutdown_timeout, "shutdown-timeout");
+  if (header_limit < 1024) {
+    throw std::invalid_argument("--header-limit must be at least 1024");
+  }
+  c.http.header_limit = header_limit;
+  c.http.max_connections = max_connections;
+  c.http.behind_proxy = behind_proxy;
+  c.http.log_requests = !quiet;
+  c.http.cors_origins.clear();
+  for (std::size_t pos = 0; pos <= cors.size();) {
+    auto comma = cors.find(',', pos);
+    auto item = cors.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) {
+      c.http.cors_origins.push_back(item);
+    }
+    if (comma == std::string::npos) {
+      break;
+    }
+    pos = comma + 1;
+  }
+  c.threads = threads == 0 ? std::max(1U, std::thread::hardware_concurrency()) : threads;
+  if (!port_file.empty()) {
+    c.port_file = port_file;
+  }
+  return c;
+}
+
+}  // namespace vidup::server
