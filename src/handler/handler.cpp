@@ -224,6 +224,7 @@ net::awaitable<Response> Handler::route(Ctx& ctx) {
 net::awaitable<Result<void>> Handler::save_progress(UploadInfo& info, std::uint64_t new_offset) {
   const auto now = clock_();
   const bool advanced = new_offset != info.offset;
+  const bool was_finished = info.is_finished();
   info.offset = new_offset;
   info.updated_at = now;
   if (info.size && info.offset == *info.size) {
@@ -236,7 +237,7 @@ net::awaitable<Result<void>> Handler::save_progress(UploadInfo& info, std::uint6
   if (!saved) {
     co_return saved;
   }
-  if (info.is_finished()) {
+  if (info.is_finished() && !was_finished) {  // side effects once, on the transition (POST-06)
     ++counters_.uploads_finished;
     if (hooks_.finished && !info.is_partial()) {
       hooks_.finished(info);  // CAT-03: partials fire no business hook

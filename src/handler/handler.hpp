@@ -114,6 +114,8 @@ class Handler {
   net::awaitable<void> complete_waiting_finals(const core::UploadInfo& partial);
   // Concatenates a final upload whose partials are all finished; a no-op otherwise.
   net::awaitable<Result<void>> try_complete_final(const std::string& final_id);
+  // The sum of a final upload's partial lengths, once every one is known (CAT-14).
+  net::awaitable<std::optional<std::uint64_t>> final_length(const core::UploadInfo& final_upload);
   // Removes the bytes of an upload and keeps a tombstone in `state`.
   net::awaitable<Result<void>> bury(core::UploadInfo& info, core::UploadState state);
 

@@ -7,6 +7,18 @@
 
 namespace vidup::handler {
 
+net::awaitable<std::optional<std::uint64_t>> Handler::final_length(const core::UploadInfo& final_upload) {
+  std::uint64_t total = 0;
+  for (const auto& id : final_upload.partial_ids) {
+    auto partial = co_await stores_.info().get(id);
+    if (!partial || !partial->size) {
+      co_return std::nullopt;
+    }
+    total += *partial->size;
+  }
+  co_return total;
+}
+
 net::awaitable<Response> Handler::head(Ctx& ctx) {
   // HEAD-14: taking the lock asks an in-flight PATCH to stop and make its bytes durable, so the
   // offset reported is exactly what a following PATCH must send (a resuming client's HEAD
@@ -28,6 +40,9 @@ net::awaitable<Response> Handler::head(Ctx& ctx) {
   const bool final_pending = info->is_final() && !info->is_finished();
   if (!final_pending) {
     set_number(r, core::kUploadOffset, info->offset);  // HEAD-01, HEAD-09, HEAD-10
+  }
+  if (info->is_final() && !info->size) {
+    info->size = co_await final_length(*info);  // CAT-14: known once every partial's is
   }
   if (info->size) {
     set_number(r, core::kUploadLength, *info->size);  // HEAD-02, CAT-14

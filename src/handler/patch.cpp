@@ -171,6 +171,9 @@ net::awaitable<Response> Handler::patch(Ctx& ctx) {
   if (*offset != info->offset) {
     Response r = error(Errc::offset_mismatch);  // PATCH-03
     set_number(r, core::kUploadOffset, info->offset);  // PATCH-04
+    if (info->expires_at > 0) {
+      r.headers.set(core::kUploadExpires, core::format_http_date(info->expires_at));  // PATCH-19
+    }
     co_return r;
   }
   if (declared_length) {

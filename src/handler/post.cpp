@@ -154,7 +154,9 @@ net::awaitable<Response> Handler::post(Ctx& ctx) {
   const bool complete_now = !info.is_final() && info.size && *info.size == 0;
   if (complete_now) {
     info.state = UploadState::finished;  // POST-06
-  } else {
+  } else if (!info.is_final()) {
+    // A final has nothing to PATCH that could keep it alive; it lives as long as its partials
+    // (CATU-04 removes it when one of them goes).
     info.expires_at = next_expiry(ctx.now);
   }
   auto created = co_await stores_.data().create(info);

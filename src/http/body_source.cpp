@@ -83,6 +83,9 @@ net::awaitable<core::Result<std::size_t>> ParserBodySource::read(std::span<std::
         failed_ = Errc::interrupted;
       } else if (ec == beast::error::timeout) {
         failed_ = Errc::read_timeout;
+      } else if (ec.category() == make_error_code(bhttp::error::bad_chunk).category() &&
+                 ec != bhttp::error::partial_message && ec != bhttp::error::end_of_stream) {
+        failed_ = Errc::bad_request;  // the client's framing is wrong (bad chunk size, ...): 400
       } else {
         failed_ = Errc::connection_reset;
       }

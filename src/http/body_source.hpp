@@ -29,6 +29,8 @@ class ParserBodySource final : public handler::BodySource {
 
   [[nodiscard]] bool done() const { return parser_.is_done(); }
   [[nodiscard]] std::uint64_t consumed() const { return consumed_; }
+  // The client asked for `100 Continue` and has not got it: it may be holding its body back.
+  [[nodiscard]] bool continue_pending() const { return expect_continue_; }
 
  private:
   std::shared_ptr<Connection> conn_;

@@ -257,7 +257,9 @@ net::awaitable<void> HttpServer::session(std::shared_ptr<Connection> conn) {
     if (!body.done()) {
       const auto declared = body.content_length();
       const bool small = declared && *declared - std::min(*declared, body.consumed()) <= kDrainLimit;
-      if (!keep_alive || !small || conn->interrupted_) {
+      // A client waiting for `100 Continue` gets the final status instead and sends no body
+      // (CWU-06, EDGE-19); whether it will is unknown, so the connection cannot be reused.
+      if (!keep_alive || !small || conn->interrupted_ || body.continue_pending()) {
         keep_alive = false;
       } else {
         auto scratch = std::make_unique<std::byte[]>(64 * 1024);

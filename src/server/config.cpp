@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <stdexcept>
@@ -62,8 +63,8 @@ std::optional<ServeConfig> parse_serve_args(int argc, const char* const* argv) {
   std::string cors;
   double expiry = 86400, read_timeout = 30, idle_timeout = 60, lock_wait = 5, shutdown_timeout = 10,
          sweep_interval = 60;
-  std::uint64_t max_size = 0;
-  std::size_t header_limit = 16384, max_connections = 16384, threads = 0;
+  // Signed on purpose: program_options wraps "-1" into a huge unsigned value.
+  std::int64_t max_size = 0, header_limit = 16384, max_connections = 16384, threads = 0;
   bool behind_proxy = false, quiet = false;
 
   po::options_description desc(
@@ -107,7 +108,14 @@ std::optional<ServeConfig> parse_serve_args(int argc, const char* const* argv) {
     base_path.push_back('/');
   }
   c.tus.base_path = base_path;
-  c.tus.max_size = max_size;
+  auto in_range = [](std::int64_t v, std::int64_t lo, std::int64_t hi, const char* what) {
+    if (v < lo || v > hi) {
+      throw std::invalid_argument(std::string("--") + what + " must be between " + std::to_string(lo) + " and " +
+                                  std::to_string(hi));
+    }
+    return v;
+  };
+  c.tus.max_size = static_cast<std::uint64_t>(in_range(max_size, 0, INT64_MAX, "max-size"));
   c.tus.expiry = seconds(expiry, "expiry");
   c.tus.lock_wait = seconds(lock_wait, "lock-wait");
   c.sweep_interval = seconds(sweep_interval, "sweep-interval");
@@ -117,11 +125,11 @@ std::optional<ServeConfig> parse_serve_args(int argc, const char* const* argv) {
   c.http.read_timeout = seconds(read_timeout, "read-timeout");
   c.http.idle_timeout = seconds(idle_timeout, "idle-timeout");
   c.http.shutdown_timeout = seconds(shutdown_timeout, "shutdown-timeout");
-  if (header_limit < 1024) {
-    throw std::invalid_argument("--header-limit must be at least 1024");
+  if (c.http.read_timeout.count() == 0 || c.http.idle_timeout.count() == 0) {
+    throw std::invalid_argument("--read-timeout and --idle-timeout must be positive");
   }
-  c.http.header_limit = header_limit;
-  c.http.max_connections = max_connections;
+  c.http.header_limit = static_cast<std::size_t>(in_range(header_limit, 1024, 1 << 20, "header-limit"));
+  c.http.max_connections = static_cast<std::size_t>(in_range(max_connections, 1, 1'000'000, "max-connections"));
   c.http.behind_proxy = behind_proxy;
   c.http.log_requests = !quiet;
   c.http.cors_origins.clear();
@@ -138,7 +146,8 @@ std::optional<ServeConfig> parse_serve_args(int argc, const char* const* argv) {
     }
     pos = comma + 1;
   }
-  c.threads = threads == 0 ? std::max(1U, std::thread::hardware_concurrency()) : threads;
+  in_range(threads, 0, 256, "threads");
+  c.threads = threads == 0 ? std::max(1U, std::thread::hardware_concurrency()) : static_cast<std::size_t>(threads);
   if (!port_file.empty()) {
     c.port_file = port_file;
   }
