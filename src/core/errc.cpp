@@ -89,7 +89,8 @@ ErrorDescription describe(Errc e) noexcept {
     case Errc::invalid_upload_id:
       return {404, "ERR_INVALID_UPLOAD_ID", "The upload URL does not name a valid upload"};
     case Errc::interrupted:
-      return {400, "ERR_UPLOAD_INTERRUPTED", "The upload request was interrupted; check Upload-Offset with HEAD and resume"};
+      return {400, "ERR_UPLOAD_INTERRUPTED",
+              "The upload request was interrupted; check Upload-Offset with HEAD and resume"};
     case Errc::unauthorized:
       return {401, "ERR_UNAUTHORIZED", "Authentication is required"};
     case Errc::forbidden:
@@ -138,6 +139,30 @@ ErrorDescription describe(Errc e) noexcept {
       return {503, "ERR_SHUTTING_DOWN", "The server is shutting down; retry later"};
     case Errc::too_many_connections:
       return {503, "ERR_TOO_MANY_CONNECTIONS", "The server has too many connections; retry later"};
+    case Errc::missing_credentials:
+      return {401, "ERR_MISSING_CREDENTIALS",
+              "Send the Signature, Expiration and Video-Id headers, or Authorization: Bearer <api key>"};
+    case Errc::invalid_api_key:
+      return {401, "ERR_INVALID_API_KEY", "The API key is unknown or has been revoked"};
+    case Errc::signature_malformed:
+      return {400, "ERR_SIGNATURE_MALFORMED",
+              "Signature must be 64 hex digits, Expiration unix seconds and Video-Id a video id"};
+    case Errc::signature_expired:
+      return {403, "ERR_SIGNATURE_EXPIRED", "The signature's Expiration is in the past; ask for a new one"};
+    case Errc::signature_mismatch:
+      return {403, "ERR_SIGNATURE_MISMATCH", "No active API key of the video's project produces this signature"};
+    case Errc::signature_key_revoked:
+      return {403, "ERR_SIGNATURE_KEY_REVOKED", "The API key that signed this upload has been revoked"};
+    case Errc::video_not_found:
+      return {404, "ERR_VIDEO_NOT_FOUND", "No video has this id"};
+    case Errc::video_has_upload:
+      return {409, "ERR_VIDEO_HAS_UPLOAD", "This video already has an upload; resume it or create a new video"};
+    case Errc::project_not_found:
+      return {404, "ERR_PARENT_NOT_FOUND", "parent_id names no project or folder this key may use"};
+    case Errc::invalid_json:
+      return {400, "ERR_INVALID_JSON", "The request body must be a JSON object"};
+    case Errc::invalid_field:
+      return {400, "ERR_INVALID_FIELD", "A field is missing or has a wrong type or value"};
   }
   // Only reachable with a value outside the enum (e.g. a foreign int cast to Errc).
   return {500, "ERR_INTERNAL", "Internal server error"};

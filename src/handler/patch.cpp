@@ -211,10 +211,8 @@ net::awaitable<Response> Handler::patch(Ctx& ctx) {
     r.status = 204;  // PATCH-05
   }
   r.bytes_received = info->offset - before;
-  if (failure == Errc::ok || failure == Errc::checksum_mismatch || failure == Errc::size_exceeded ||
-      failure == Errc::max_size_exceeded) {
-    set_number(r, core::kUploadOffset, info->offset);  // PATCH-06
-  }
+  // PATCH-06; on a failure too: the offset is what is durably stored, where a retry resumes.
+  set_number(r, core::kUploadOffset, info->offset);
   if (info->state == core::UploadState::active && info->expires_at > 0) {
     r.headers.set(core::kUploadExpires, core::format_http_date(info->expires_at));  // PATCH-19
   }

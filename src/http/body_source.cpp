@@ -79,7 +79,9 @@ net::awaitable<core::Result<std::size_t>> ParserBodySource::read(std::span<std::
     }
     if (ec) {
       consumed_ += got;
-      if (conn_->interrupted_ || ec == net::error::operation_aborted) {
+      if (conn_->draining_ && (conn_->interrupted_ || ec == net::error::operation_aborted)) {
+        failed_ = Errc::shutting_down;  // 503: clients retry it once the server is back
+      } else if (conn_->interrupted_ || ec == net::error::operation_aborted) {
         failed_ = Errc::interrupted;
       } else if (ec == beast::error::timeout) {
         failed_ = Errc::read_timeout;

@@ -10,7 +10,7 @@ namespace vidup::core {
 namespace {
 
 constexpr int kFirstError = static_cast<int>(Errc::bad_request);
-constexpr int kLastError = static_cast<int>(Errc::too_many_connections);
+constexpr int kLastError = static_cast<int>(Errc::invalid_field);
 
 TEST(Describe, EveryErrorHasAnErrCodeAndOneLineMessage) {
   for (int i = kFirstError; i <= kLastError; ++i) {
@@ -69,6 +69,9 @@ constexpr Row kTable[] = {
     {Errc::internal, 500, "ERR_INTERNAL"},
     {Errc::shutting_down, 503, "ERR_SHUTTING_DOWN"},
     {Errc::too_many_connections, 503, "ERR_TOO_MANY_CONNECTIONS"},
+    {Errc::missing_credentials, 401, "ERR_MISSING_CREDENTIALS"},
+    {Errc::signature_expired, 403, "ERR_SIGNATURE_EXPIRED"},
+    {Errc::video_has_upload, 409, "ERR_VIDEO_HAS_UPLOAD"},
     {Errc::header_too_large, 431, "ERR_HEADER_TOO_LARGE"},
     {Errc::range_not_satisfiable, 416, "ERR_RANGE_NOT_SATISFIABLE"},
     {Errc::method_not_allowed, 405, "ERR_METHOD_NOT_ALLOWED"},

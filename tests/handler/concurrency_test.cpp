@@ -37,6 +37,7 @@ TEST_F(Concurrency, HEAD_14_AHeadPreemptsAStalledPatchAndReportsExactlyWhatWasSt
   EXPECT_TRUE(a->body->cancel_requested());
   EXPECT_EQ(a->response->status, 400u);
   EXPECT_EQ(code(*a->response), "ERR_UPLOAD_INTERRUPTED");
+  EXPECT_EQ(hdr(*a->response, "Upload-Offset"), "4");  // where the retry resumes
   EXPECT_EQ(h->response->status, 200u);
   EXPECT_EQ(hdr(*h->response, "Upload-Offset"), "4");
   EXPECT_EQ(stored(id), "abcd");
