@@ -1,0 +1,54 @@
+# Vidup: the few commands a person needs. CMake presets (CMakePresets.json) hold the build settings.
+#
+#   make / make build   configure build/ (preset release) if needed, build build/vidup
+#   make run            scripts/setup, build, serve http://127.0.0.1:8080 with data in ./data
+#   make test           scripts/setup, build release + asan, run CTest in both (ASan skips label slow)
+#   make clean          remove the build trees
+#
+# CMAKE_ARGS is passed to every configure (and forces one); VIDUP_WERROR=ON in the environment
+# (as .ci/run sets it) adds -DVIDUP_WERROR=ON.
+
+JOBS ?= 2
+CMAKE_ARGS ?=
+ifneq ($(strip $(VIDUP_WERROR)),)
+CMAKE_ARGS += -DVIDUP_WERROR=$(VIDUP_WERROR)
+endif
+
+SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# Steps run in the order they are listed, even under `make -j`.
+.NOTPARALLEL:
+.DEFAULT_GOAL := build
+.PHONY: all build build-asan setup run test clean
+
+all: build
+
+# configure PRESET DIR: run cmake --preset when DIR has no build.ninja yet or CMAKE_ARGS asks.
+define configure
+	@if [ ! -f $(2)/build.ninja ] || [ -n "$(strip $(CMAKE_ARGS))" ]; then \
+	  echo "cmake --preset $(1)$(if $(strip $(CMAKE_ARGS)), $(strip $(CMAKE_ARGS)))"; \
+	  cmake --preset $(1) $(CMAKE_ARGS); \
+	fi
+endef
+
+build:
+	$(call configure,release,build)
+	cmake --build build -j $(JOBS)
+
+build-asan:
+	$(call configure,asan,build-asan)
+	cmake --build build-asan -j $(JOBS)
+
+setup:
+	scripts/setup
+
+run: setup build
+	mkdir -p data
+	build/vidup serve --listen 127.0.0.1:8080 --data ./data
+
+test: setup build build-asan
+	ctest --test-dir build --output-on-failure -j $(JOBS)
+	$(SANITIZER_ENV) ctest --test-dir build-asan --output-on-failure -j $(JOBS) -LE slow
+
+clean:
+	rm -rf build build-asan build-tsan build-debug
