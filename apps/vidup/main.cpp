@@ -13,6 +13,8 @@ constexpr std::string_view kUsage =
     "\n"
     "commands:\n"
     "  serve     run the upload server (vidup serve --help)\n"
+    "  projects  create and list projects (vidup projects --help)\n"
+    "  keys      create, list and revoke API keys (vidup keys --help)\n"
     "  version   print the version\n";
 
 }  // namespace
@@ -26,6 +28,12 @@ int main(int argc, char** argv) {
   try {
     if (command == "serve") {
       return vidup::app::serve_command(argc - 1, argv + 1);
+    }
+    if (command == "keys") {
+      return vidup::app::keys_command(argc - 1, argv + 1);
+    }
+    if (command == "projects") {
+      return vidup::app::projects_command(argc - 1, argv + 1);
     }
     if (command == "version" || command == "--version") {
       std::cout << "vidup 0.1.0\n";

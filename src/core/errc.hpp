@@ -66,6 +66,18 @@ enum class Errc {
   internal,
   shutting_down,
   too_many_connections,
+  // Platform: credentials, presigned signatures, the REST API (appended: values are stable)
+  missing_credentials,    // 401 no Signature headers, no Bearer key
+  invalid_api_key,        // 401 unknown or revoked Bearer key
+  signature_malformed,    // 400 Signature/Expiration/Video-Id missing or not well-formed
+  signature_expired,      // 403 Expiration is in the past
+  signature_mismatch,     // 403 no active key on the video's project signs these values
+  signature_key_revoked,  // 403 the signing key was revoked
+  video_not_found,        // 404
+  video_has_upload,       // 409 the video already has an upload
+  project_not_found,      // 404 parent_id names no project or folder
+  invalid_json,           // 400 body is not the JSON object the call expects
+  invalid_field,          // 400 a field is missing or has the wrong type/value
 };
 
 // The single place where an error becomes a response.

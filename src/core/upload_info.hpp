@@ -34,6 +34,7 @@ struct UploadInfo {
   std::int64_t created_at = 0;  // unix ms
   std::int64_t updated_at = 0;  // unix ms
   std::int64_t expires_at = 0;  // unix ms; 0 = never (finished uploads do not expire)
+  std::string owner;            // opaque tag set by the UploadPolicy (the platform's video id)
 
   [[nodiscard]] bool size_known() const { return size.has_value(); }
   [[nodiscard]] bool is_final() const { return concat == ConcatKind::final_upload; }

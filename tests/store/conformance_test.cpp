@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <memory>
@@ -459,6 +460,7 @@ TYPED_TEST(InfoStoreConformance, InsertGetRoundTripsEveryField) {
   info.created_at = 1700000000123;
   info.updated_at = 1700000000456;
   info.expires_at = 1700000999789;
+  info.owner = "a23fe4e9-dc10-4f6b-bda5-afe93f8d5d4a";
   this->insert(info);
 
   auto got = this->run(this->store_->get("final1"));
@@ -475,6 +477,35 @@ TYPED_TEST(InfoStoreConformance, InsertGetRoundTripsEveryField) {
   EXPECT_EQ(got->created_at, info.created_at);
   EXPECT_EQ(got->updated_at, info.updated_at);
   EXPECT_EQ(got->expires_at, info.expires_at);
+  EXPECT_EQ(got->owner, info.owner);
+}
+
+TYPED_TEST(InfoStoreConformance, OwnerIsKeptByUpdateAndReturnedByEveryList) {
+  UploadInfo owned = record("o1", UploadState::active, 100);
+  owned.owner = "video-1";
+  this->insert(owned);
+  this->insert(record("anonymous"));
+
+  UploadInfo changed = owned;
+  changed.offset = 10;
+  changed.owner = "ignored: the owner is set once, at creation";
+  ASSERT_TRUE(this->run(this->store_->update(changed)));
+  auto got = this->run(this->store_->get("o1"));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->owner, "video-1");
+  auto anonymous = this->run(this->store_->get("anonymous"));
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->owner, "");
+
+  auto active = this->run(this->store_->list_active());
+  ASSERT_TRUE(active);
+  for (const auto& info : *active) {
+    EXPECT_EQ(info.owner, info.id == "o1" ? "video-1" : "") << info.id;
+  }
+  auto expired = this->run(this->store_->list_expired(1000, 10));
+  ASSERT_TRUE(expired);
+  ASSERT_EQ(expired->size(), 1u);
+  EXPECT_EQ(expired->front().owner, "video-1");
 }
 
 TYPED_TEST(InfoStoreConformance, DeferredSizeRoundTripsAsNullopt) {
@@ -679,6 +710,45 @@ TEST(SqliteInfoStore, RecordsSurviveAReopen) {
   EXPECT_EQ(got->offset, 7u);
   EXPECT_EQ(got->partial_ids, (std::vector<std::string>{"p2", "p1"}));
   EXPECT_EQ(got->metadata.get("k"), std::optional<std::string_view>("v"));
+  pool.join();
+}
+
+TEST(SqliteInfoStore, UpgradesAVersion1DatabaseGivingOldRecordsAnEmptyOwner) {
+  test::TempDir dir;
+  const auto db_file = dir.path() / "vidup.db";
+  {  // the schema as release v1 left it, with one record
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_file.c_str(), &db), SQLITE_OK);
+    const char* v1 =
+        "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+        "INSERT INTO schema_version(version) VALUES (1);"
+        "CREATE TABLE uploads (id TEXT PRIMARY KEY, size INTEGER NULL, \"offset\" INTEGER NOT NULL,"
+        " metadata_raw TEXT NOT NULL, concat INTEGER NOT NULL, concat_raw TEXT NOT NULL, state TEXT NOT NULL,"
+        " created_at INTEGER, updated_at INTEGER, expires_at INTEGER);"
+        "CREATE INDEX uploads_state_expires ON uploads(state, expires_at);"
+        "CREATE TABLE concat_parts (final_id TEXT NOT NULL, idx INTEGER NOT NULL, partial_id TEXT NOT NULL,"
+        " PRIMARY KEY (final_id, idx));"
+        "CREATE INDEX concat_parts_partial ON concat_parts(partial_id);"
+        "INSERT INTO uploads VALUES ('old', 10, 3, '', 0, '', 'active', 1, 2, 0);";
+    EXPECT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  net::io_context io;
+  net::thread_pool pool(1);
+  {
+    SqliteInfoStore store(db_file, pool);
+    auto old = test::run(io, store.get("old"));
+    ASSERT_TRUE(old) << old.error().message();
+    EXPECT_EQ(old->offset, 3u);
+    EXPECT_EQ(old->owner, "");
+    UploadInfo fresh = record("new");
+    fresh.owner = "video-2";
+    ASSERT_TRUE(test::run(io, store.insert(fresh)));
+  }
+  SqliteInfoStore reopened(db_file, pool);
+  auto fresh = test::run(io, reopened.get("new"));
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->owner, "video-2");
   pool.join();
 }
 

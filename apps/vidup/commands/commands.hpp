@@ -4,5 +4,9 @@
 namespace vidup::app {
 
 int serve_command(int argc, const char* const* argv);
+// vidup keys create|list|revoke: API keys in <data>/vidup.db.
+int keys_command(int argc, const char* const* argv);
+// vidup projects create|list: the projects keys and videos belong to.
+int projects_command(int argc, const char* const* argv);
 
 }  // namespace vidup::app

@@ -50,11 +50,14 @@ constexpr std::array kMigrations = {
       );
       CREATE INDEX concat_parts_partial ON concat_parts(partial_id);
     )sql"},
+    std::string_view{R"sql(
+      ALTER TABLE uploads ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    )sql"},
 };
 
 constexpr std::string_view kColumns =
     R"(u.id, u.size, u."offset", u.metadata_raw, u.concat, u.concat_raw, u.state, )"
-    R"(u.created_at, u.updated_at, u.expires_at)";
+    R"(u.created_at, u.updated_at, u.expires_at, u.owner)";
 
 // Stored as integers; the mapping is part of the schema.
 std::int64_t concat_code(ConcatKind k) {
@@ -262,7 +265,8 @@ struct SqliteInfoStore::Impl {
     rollback = Stmt(db, "ROLLBACK");
     insert_upload = Stmt(db,
                          R"(INSERT INTO uploads (id, size, "offset", metadata_raw, concat, concat_raw, state,
-                              created_at, updated_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10))");
+                              created_at, updated_at, expires_at, owner)
+                              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11))");
     insert_part = Stmt(db, "INSERT INTO concat_parts (final_id, idx, partial_id) VALUES (?1, ?2, ?3)");
     get_upload = Stmt(db, "SELECT " + cols + " FROM uploads u WHERE u.id = ?1");
     get_parts = Stmt(db, "SELECT partial_id FROM concat_parts WHERE final_id = ?1 ORDER BY idx");
@@ -341,6 +345,7 @@ struct SqliteInfoStore::Impl {
     info.created_at = sqlite3_column_int64(s, 7);
     info.updated_at = sqlite3_column_int64(s, 8);
     info.expires_at = sqlite3_column_int64(s, 9);
+    info.owner = column_text(s, 10);
     return info;
   }
 
@@ -389,7 +394,8 @@ struct SqliteInfoStore::Impl {
             .text(7, core::to_string(info.state))
             .int64(8, info.created_at)
             .int64(9, info.updated_at)
-            .int64(10, info.expires_at);
+            .int64(10, info.expires_at)
+            .text(11, info.owner);
         if (use.step() != SQLITE_DONE) {
           return fail(Errc::storage_error);
         }
