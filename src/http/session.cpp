@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 
 namespace vidup::http {
 
@@ -205,8 +206,17 @@ net::awaitable<void> HttpServer::session(std::shared_ptr<Connection> conn) {
         co_await bhttp::async_read_header(stream, buffer, parser, net::as_tuple(net::use_awaitable));
     conn->idle_ = false;
     if (read_ec) {
+      // 431 for an oversized header block; 400 for a request Beast cannot parse. Anything else
+      // (EOF, reset, timeout) closes silently.
+      std::optional<core::Errc> answer;
       if (read_ec == bhttp::error::header_limit) {
-        Response r = simple_error(core::Errc::header_too_large);  // 431
+        answer = core::Errc::header_too_large;
+      } else if (read_ec.category() == make_error_code(bhttp::error::bad_target).category() &&
+                 read_ec != bhttp::error::end_of_stream && read_ec != bhttp::error::partial_message) {
+        answer = core::Errc::bad_request;
+      }
+      if (answer) {
+        Response r = simple_error(*answer);
         bhttp::response<bhttp::string_body> msg{static_cast<bhttp::status>(r.status), 11};
         copy_headers(r, msg);
         msg.body() = r.body;
@@ -214,18 +224,7 @@ net::awaitable<void> HttpServer::session(std::shared_ptr<Connection> conn) {
         msg.prepare_payload();
         stream.expires_after(options_.read_timeout);
         co_await bhttp::async_write(stream, msg, net::as_tuple(net::use_awaitable));
-        metrics_.count_request("-", r.status, "ERR_HEADER_TOO_LARGE");
-      } else if (read_ec.category() == make_error_code(bhttp::error::bad_target).category() && read_ec != bhttp::error::end_of_stream &&
-                 read_ec != bhttp::error::partial_message) {
-        Response r = simple_error(core::Errc::bad_request);
-        bhttp::response<bhttp::string_body> msg{bhttp::status::bad_request, 11};
-        copy_headers(r, msg);
-        msg.body() = r.body;
-        msg.keep_alive(false);
-        msg.prepare_payload();
-        stream.expires_after(options_.read_timeout);
-        co_await bhttp::async_write(stream, msg, net::as_tuple(net::use_awaitable));
-        metrics_.count_request("-", r.status, "ERR_BAD_REQUEST");
+        metrics_.count_request("-", r.status, error_code_of(r));
       }
       break;
     }
