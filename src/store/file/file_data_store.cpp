@@ -122,11 +122,14 @@ Result<void> truncate_to(int fd, std::uint64_t size) {
   return {};
 }
 
-// Writes all of `data` at `offset`, retrying EINTR and short writes; `done` counts what landed.
-Result<void> pwrite_all(int fd, std::span<const std::byte> data, std::uint64_t offset, std::uint64_t& done) {
+// Moves all of `buf` at `offset` with `io` (::pread or ::pwrite), retrying EINTR and short
+// transfers; `done` counts what moved. A transfer of nothing is a storage error: for a read, the
+// file is shorter than the caller expects.
+template <class Io, class Byte>
+Result<void> transfer_all(Io io, int fd, std::span<Byte> buf, std::uint64_t offset, std::uint64_t& done) {
   std::size_t pos = 0;
-  while (pos < data.size()) {
-    const ssize_t n = ::pwrite(fd, data.data() + pos, data.size() - pos, static_cast<off_t>(offset + pos));
+  while (pos < buf.size()) {
+    const ssize_t n = io(fd, buf.data() + pos, buf.size() - pos, static_cast<off_t>(offset + pos));
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -142,23 +145,15 @@ Result<void> pwrite_all(int fd, std::span<const std::byte> data, std::uint64_t o
   return {};
 }
 
+// Writes all of `data` at `offset`; `done` counts what landed.
+Result<void> pwrite_all(int fd, std::span<const std::byte> data, std::uint64_t offset, std::uint64_t& done) {
+  return transfer_all(::pwrite, fd, data, offset, done);
+}
+
 // Reads exactly buf.size() bytes at `offset`; a short file is a storage error.
 Result<void> pread_all(int fd, std::span<std::byte> buf, std::uint64_t offset) {
-  std::size_t pos = 0;
-  while (pos < buf.size()) {
-    const ssize_t n = ::pread(fd, buf.data() + pos, buf.size() - pos, static_cast<off_t>(offset + pos));
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return from_errno(errno);
-    }
-    if (n == 0) {
-      return fail(Errc::storage_error);
-    }
-    pos += static_cast<std::size_t>(n);
-  }
-  return {};
+  std::uint64_t done = 0;
+  return transfer_all(::pread, fd, buf, offset, done);
 }
 
 Result<void> unlink_if_exists(const fs::path& p) {
