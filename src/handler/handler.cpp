@@ -239,16 +239,108 @@ net::awaitable<Result<void>> Handler::save_progress(UploadInfo& info, std::uint6
   }
   if (info.is_finished() && !was_finished) {  // side effects once, on the transition (POST-06)
     ++counters_.uploads_finished;
-    if (hooks_.finished && !info.is_partial()) {
-      hooks_.finished(info);  // CAT-03: partials fire no business hook
-    }
+    co_await notify(Event::finished, info);
     if (info.is_partial() && config_.concatenation_unfinished) {
       co_await complete_waiting_finals(info);
     }
-  } else if (advanced && hooks_.progress) {
-    hooks_.progress(info);
+  } else if (advanced) {
+    co_await notify(Event::progress, info);
   }
   co_return Result<void>{};
+}
+
+net::awaitable<void> Handler::notify(Event event, const UploadInfo& info) {
+  if (info.is_partial()) {
+    co_return;  // CAT-03: a partial is not the user's upload; its final is
+  }
+  const std::function<void(const UploadInfo&)>* hook = nullptr;
+  switch (event) {
+    case Event::created:
+      hook = &hooks_.created;
+      break;
+    case Event::progress:
+      hook = &hooks_.progress;
+      break;
+    case Event::finished:
+      hook = &hooks_.finished;
+      break;
+    case Event::ended:
+      hook = &hooks_.terminated;
+      break;
+  }
+  if (*hook) {
+    (*hook)(info);
+  }
+  if (policy_ == nullptr) {
+    co_return;
+  }
+  switch (event) {
+    case Event::created:
+      co_await policy_->on_created(info);
+      break;
+    case Event::progress:
+      co_await policy_->on_progress(info);
+      break;
+    case Event::finished:
+      co_await policy_->on_finished(info);
+      break;
+    case Event::ended:
+      co_await policy_->on_ended(info);
+      break;
+  }
+}
+
+std::string Handler::upload_url(std::string_view base_url, const std::string& id) const {
+  return std::string(base_url) + config_.base_path + id;
+}
+
+net::awaitable<Result<void>> Handler::store_new(UploadInfo& info) {
+  info.id = core::new_upload_id();
+  const bool complete_now = !info.is_final() && info.size && *info.size == 0;
+  if (complete_now) {
+    info.state = UploadState::finished;  // POST-06
+    info.expires_at = 0;
+  } else if (!info.is_final()) {
+    // A final has nothing to PATCH that could keep it alive; it lives as long as its partials
+    // (CATU-04 removes it when one of them goes).
+    info.expires_at = next_expiry(info.created_at);
+  }
+  auto created = co_await stores_.data().create(info);
+  if (!created) {
+    co_return created;
+  }
+  auto inserted = co_await stores_.info().insert(info);
+  if (!inserted) {
+    co_await stores_.data().remove(info.id);
+    co_return inserted;
+  }
+  ++counters_.uploads_created;
+  co_await notify(Event::created, info);
+  if (complete_now) {
+    ++counters_.uploads_finished;
+    co_await notify(Event::finished, info);
+  }
+  co_return Result<void>{};
+}
+
+net::awaitable<Result<UploadInfo>> Handler::create_upload(UploadInfo draft) {
+  UploadInfo info;
+  info.size = draft.size;
+  info.metadata_raw = std::move(draft.metadata_raw);
+  info.metadata = std::move(draft.metadata);
+  info.owner = std::move(draft.owner);
+  info.created_at = info.updated_at = clock_();
+  if (!info.size && !(config_.defer_length && stores_.can_defer_length())) {
+    co_return make_error_code(Errc::missing_length);
+  }
+  if (info.size && config_.max_size > 0 && *info.size > config_.max_size) {
+    co_return make_error_code(Errc::max_size_exceeded);
+  }
+  auto stored = co_await store_new(info);
+  if (!stored) {
+    co_return stored.error();
+  }
+  co_return info;
 }
 
 net::awaitable<Result<void>> Handler::bury(UploadInfo& info, UploadState state) {
@@ -320,6 +412,7 @@ net::awaitable<Result<std::size_t>> Handler::sweep() {
     if (co_await bury(*info, UploadState::expired)) {
       ++expired;
       ++counters_.uploads_expired;
+      co_await notify(Event::ended, *info);
     }
     if (info->is_partial()) {
       // CATU-04: a final waiting for an expired partial can never complete.

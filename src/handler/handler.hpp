@@ -4,6 +4,7 @@
 // BodySource and Response only.
 
 #include "core/checksum.hpp"
+#include "handler/policy.hpp"
 #include "handler/request.hpp"
 #include "store/composer.hpp"
 
@@ -65,6 +66,18 @@ class Handler {
   // trailing slash). Never throws for anything a client can cause.
   net::awaitable<Response> handle(Request& request);
 
+  // Plugs in the platform layer (nullptr: anonymous creation, no events). Not owned.
+  void use_policy(UploadPolicy* policy) { policy_ = policy; }
+
+  // Creates an upload without an HTTP request (the platform's /v2/init). `draft` carries size
+  // (or nullopt for a deferred length if enabled), metadata_raw/metadata and owner; everything
+  // else is filled in. Returns the stored record. Errc::max_size_exceeded past --max-size.
+  net::awaitable<Result<core::UploadInfo>> create_upload(core::UploadInfo draft);
+  // Terminates an upload the way DELETE does (the platform deletes a video). Unknown → not_found.
+  net::awaitable<Result<void>> terminate_upload(const std::string& id);
+  // The upload URL of an id, on the given base URL.
+  [[nodiscard]] std::string upload_url(std::string_view base_url, const std::string& id) const;
+
   // Start-up: reconciles every active upload's record with its stored bytes (after a crash the
   // bytes are the truth, see docs/decisions/0001-offset-truth.md). Returns how many changed.
   net::awaitable<Result<std::size_t>> recover();
@@ -116,6 +129,11 @@ class Handler {
   net::awaitable<Result<void>> try_complete_final(const std::string& final_id);
   // The sum of a final upload's partial lengths, once every one is known (CAT-14).
   net::awaitable<std::optional<std::uint64_t>> final_length(const core::UploadInfo& final_upload);
+  enum class Event { created, progress, finished, ended };
+  // Tells the hooks and the policy; partials fire no business event (CAT-03).
+  net::awaitable<void> notify(Event event, const core::UploadInfo& info);
+  // Stores a new upload's bytes and record; the policy was already asked.
+  net::awaitable<Result<void>> store_new(core::UploadInfo& info);
   // Removes the bytes of an upload and keeps a tombstone in `state`.
   net::awaitable<Result<void>> bury(core::UploadInfo& info, core::UploadState state);
 
@@ -124,6 +142,7 @@ class Handler {
   Clock clock_;
   Hooks hooks_;
   Counters counters_;
+  UploadPolicy* policy_ = nullptr;
 };
 
 }  // namespace vidup::handler

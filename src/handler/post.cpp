@@ -150,33 +150,15 @@ net::awaitable<Response> Handler::post(Ctx& ctx) {
     }
   }
 
-  info.id = core::new_upload_id();
-  const bool complete_now = !info.is_final() && info.size && *info.size == 0;
-  if (complete_now) {
-    info.state = UploadState::finished;  // POST-06
-  } else if (!info.is_final()) {
-    // A final has nothing to PATCH that could keep it alive; it lives as long as its partials
-    // (CATU-04 removes it when one of them goes).
-    info.expires_at = next_expiry(ctx.now);
-  }
-  auto created = co_await stores_.data().create(info);
-  if (!created) {
-    co_return error(core::to_errc(created.error()));
-  }
-  auto inserted = co_await stores_.info().insert(info);
-  if (!inserted) {
-    co_await stores_.data().remove(info.id);
-    co_return error(core::to_errc(inserted.error()));
-  }
-  ++counters_.uploads_created;
-  if (hooks_.created) {
-    hooks_.created(info);
-  }
-  if (complete_now) {
-    ++counters_.uploads_finished;
-    if (hooks_.finished && !info.is_partial()) {
-      hooks_.finished(info);
+  if (policy_ != nullptr) {
+    auto allowed = co_await policy_->authorize_creation(req, info);  // POST-10: before storage
+    if (!allowed) {
+      co_return error(core::to_errc(allowed.error()));
     }
+  }
+  auto stored = co_await store_new(info);
+  if (!stored) {
+    co_return error(core::to_errc(stored.error()));
   }
   if (info.is_final()) {
     // CAT-04 now, or CATU-02 once the last partial finishes.

@@ -62,6 +62,7 @@ class BodySource {
 struct Request {
   std::string method;       // as sent; the handler applies X-HTTP-Method-Override
   std::string path;         // percent-decoded path, no query (G-08)
+  std::string query;        // raw percent-encoded query, without '?' (the tus engine ignores it)
   Headers headers;
   std::string base_url;     // "http://host:port", what Location is built on
   std::string remote_addr;  // for logs
