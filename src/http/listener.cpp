@@ -11,8 +11,13 @@
 
 namespace vidup::http {
 
-HttpServer::HttpServer(net::io_context& io, Options options, handler::Handler& tus, Metrics& metrics)
-    : io_(io), options_(std::move(options)), metrics_(metrics), router_(options_, tus, metrics), acceptor_(io) {}
+HttpServer::HttpServer(net::io_context& io, Options options, handler::Handler& tus, Metrics& metrics,
+                       api::Platform* platform)
+    : io_(io),
+      options_(std::move(options)),
+      metrics_(metrics),
+      router_(options_, tus, metrics, platform),
+      acceptor_(io) {}
 
 unsigned short HttpServer::start() {
   const net::ip::tcp::endpoint endpoint(net::ip::make_address(options_.host), options_.port);

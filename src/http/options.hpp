@@ -18,6 +18,8 @@ struct Options {
   bool behind_proxy = false;                             // trust Forwarded / X-Forwarded-*
   std::vector<std::string> cors_origins{"*"};            // allowed browser origins
   bool log_requests = true;
+  std::string web_dir;            // the demo page's files (index.html, ...); empty: no page
+  std::string node_modules_dir;   // where the page's npm packages (tus-js-client) are
 };
 
 }  // namespace vidup::http

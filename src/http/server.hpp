@@ -19,7 +19,8 @@ namespace vidup::http {
 
 class HttpServer {
  public:
-  HttpServer(net::io_context& io, Options options, handler::Handler& tus, Metrics& metrics);
+  HttpServer(net::io_context& io, Options options, handler::Handler& tus, Metrics& metrics,
+             api::Platform* platform = nullptr);
 
   // Binds and starts accepting. Returns the bound port (useful with port 0). Throws on failure.
   unsigned short start();

@@ -246,7 +246,8 @@ net::awaitable<void> HttpServer::session(std::shared_ptr<Connection> conn) {
     if (!target) {
       res = simple_error(core::Errc::bad_request);
     } else {
-      req.path = target->path();  // percent-decoded; the query is ignored (G-08)
+      req.path = target->path();  // percent-decoded; the tus engine ignores the query (G-08)
+      req.query = std::string(target->encoded_query());
       req.base_url = base_url(header, options_);
       res = co_await router_.route(req);
     }

@@ -1,11 +1,13 @@
 #include "server/app.hpp"
 
+#include "api/platform.hpp"
 #include "handler/handler.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
 #include "store/composer.hpp"
 #include "store/file/file_data_store.hpp"
 #include "store/memory/local_locker.hpp"
+#include "store/sqlite/sqlite_catalog.hpp"
 #include "store/sqlite/sqlite_info_store.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -66,6 +68,23 @@ int serve(const ServeConfig& config) {
   handler::Handler tus(config.tus, stores);
   net::io_context io(static_cast<int>(config.threads));
 
+  store::SqliteCatalog catalog(config.data_dir / "vidup.db", blocking);
+  api::Platform platform(config.platform, catalog, tus, handler::system_clock_ms);
+  tus.use_policy(&platform);
+  if (config.platform.no_auth) {
+    std::cerr << R"({"level":"warn","msg":"--no-auth: ANYONE can create uploads at the tus endpoint without )"
+                 R"(credentials. Use this only for local experiments."})"
+              << "\n";
+  }
+  if (config.platform.demo) {
+    auto prepared = net::co_spawn(io, platform.prepare_demo(), net::use_future);
+    io.run();
+    io.restart();
+    if (auto ok = prepared.get(); !ok) {
+      throw std::runtime_error("--demo: cannot prepare the demo project and key: " + ok.error().message());
+    }
+  }
+
   // Crash recovery before the first request (docs/decisions/0001-offset-truth.md).
   auto recovered = net::co_spawn(io, tus.recover(), net::use_future);
   io.run();
@@ -77,7 +96,7 @@ int serve(const ServeConfig& config) {
   std::cerr << R"({"msg":"recovered","uploads_repaired":)" << *changed << "}\n";
 
   http::Metrics metrics;
-  http::HttpServer server(io, config.http, tus, metrics);
+  http::HttpServer server(io, config.http, tus, metrics, &platform);
   const auto port = server.start();
   if (config.port_file) {
     std::ofstream(*config.port_file) << port << "\n";

@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 
 #include <cctype>
+#include <filesystem>
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
@@ -65,7 +66,8 @@ std::optional<ServeConfig> parse_serve_args(int argc, const char* const* argv) {
          sweep_interval = 60;
   // Signed on purpose: program_options wraps "-1" into a huge unsigned value.
   std::int64_t max_size = 0, header_limit = 16384, max_connections = 16384, threads = 0;
-  bool behind_proxy = false, quiet = false;
+  bool behind_proxy = false, quiet = false, no_auth = false, demo = false;
+  std::string web_dir;
 
   po::options_description desc(
       "vidup serve: a tus 1.0.0 upload server (bytes under --data/uploads, records in --data/vidup.db).\n"
@@ -88,7 +90,10 @@ std::optional<ServeConfig> parse_serve_args(int argc, const char* const* argv) {
       ("behind-proxy", po::bool_switch(&behind_proxy), "trust Forwarded / X-Forwarded-Host / X-Forwarded-Proto for Location")
       ("cors-origins", po::value(&cors)->default_value("*"), "comma-separated browser origins allowed by CORS (* = any)")
       ("port-file", po::value(&port_file), "write the bound port to this file once listening")
-      ("quiet", po::bool_switch(&quiet), "no per-request log lines");
+      ("quiet", po::bool_switch(&quiet), "no per-request log lines")
+      ("no-auth", po::bool_switch(&no_auth), "let anyone create uploads at the tus endpoint, without credentials (local experiments only)")
+      ("demo", po::bool_switch(&demo), "serve /demo/grant and /demo/videos for the demo page (a demo project and key are created)")
+      ("web-dir", po::value(&web_dir), "directory of the demo page (default: web/ beside the build directory)");
 
   po::variables_map vm;
   po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
@@ -147,6 +152,20 @@ std::optional<ServeConfig> parse_serve_args(int argc, const char* const* argv) {
     pos = comma + 1;
   }
   in_range(threads, 0, 256, "threads");
+  c.platform.no_auth = no_auth;
+  c.platform.demo = demo;
+  if (web_dir.empty()) {
+    // build/vidup → <repo>/web and <repo>/node_modules, so `make run` finds them.
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+      web_dir = (exe.parent_path().parent_path() / "web").string();
+    }
+  }
+  c.http.web_dir = web_dir;
+  if (!web_dir.empty()) {
+    c.http.node_modules_dir = (std::filesystem::path(web_dir).parent_path() / "node_modules").string();
+  }
   c.threads = threads == 0 ? std::max(1U, std::thread::hardware_concurrency()) : static_cast<std::size_t>(threads);
   if (!port_file.empty()) {
     c.port_file = port_file;

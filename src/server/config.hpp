@@ -2,6 +2,7 @@
 // vidup::server — configuration (flags and VIDUP_* environment variables, validated once) and
 // the composition root: the only place that knows every backend.
 
+#include "api/platform.hpp"
 #include "handler/handler.hpp"
 #include "http/options.hpp"
 
@@ -15,6 +16,7 @@ namespace vidup::server {
 
 struct ServeConfig {
   http::Options http;
+  api::Options platform;
   handler::Config tus;
   std::filesystem::path data_dir = "./data";
   std::size_t threads = 0;  // 0 = one per core

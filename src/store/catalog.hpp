@@ -65,7 +65,7 @@ struct VideoQuery {
   std::optional<std::string> parent_id;
   std::optional<VideoStatus> status;
   std::size_t limit = 50;
-  std::string after;  // cursor: the last id of the previous page (ordered by created_at, id)
+  std::string after;  // cursor: the last id of the previous page (newest first: created_at, id descending)
 };
 
 class Catalog {
@@ -88,7 +88,9 @@ class Catalog {
   virtual net::awaitable<Result<void>> insert_video(const Video& v) = 0;
   virtual net::awaitable<Result<Video>> get_video(const std::string& id) = 0;
   virtual net::awaitable<Result<std::vector<Video>>> list_videos(const VideoQuery& q) = 0;
-  virtual net::awaitable<Result<void>> update_video(const Video& v) = 0;  // every mutable field
+  // Every mutable field but upload_id, which only attach_upload sets (so a stale read-then-update
+  // never undoes an attach).
+  virtual net::awaitable<Result<void>> update_video(const Video& v) = 0;
   // Sets upload_id only if the video has none yet (atomic): Errc::video_has_upload otherwise.
   virtual net::awaitable<Result<void>> attach_upload(const std::string& video_id, const std::string& upload_id,
                                                      std::int64_t now_ms) = 0;
