@@ -44,7 +44,7 @@ setup:
 
 run: setup build
 	mkdir -p data
-	build/vidup serve --listen 127.0.0.1:8080 --data ./data
+	build/vidup serve --listen 127.0.0.1:8080 --data ./data --demo
 
 test: setup build build-asan
 	ctest --test-dir build --output-on-failure -j $(JOBS)
