@@ -15,6 +15,8 @@ constexpr std::string_view kUsage =
     "  serve     run the upload server (vidup serve --help)\n"
     "  projects  create and list projects (vidup projects --help)\n"
     "  keys      create, list and revoke API keys (vidup keys --help)\n"
+    "  upload    upload files, resumably (vidup upload --help)\n"
+    "  sign      print presigned upload headers (vidup sign --help)\n"
     "  version   print the version\n";
 
 }  // namespace
@@ -31,6 +33,12 @@ int main(int argc, char** argv) {
     }
     if (command == "keys") {
       return vidup::app::keys_command(argc - 1, argv + 1);
+    }
+    if (command == "upload") {
+      return vidup::app::upload_command(argc - 1, argv + 1);
+    }
+    if (command == "sign") {
+      return vidup::app::sign_command(argc - 1, argv + 1);
     }
     if (command == "projects") {
       return vidup::app::projects_command(argc - 1, argv + 1);
