@@ -4,6 +4,8 @@
 #   make run            scripts/setup, build, serve http://127.0.0.1:8080 with data in ./data
 #   make test           scripts/setup, build release + asan, run CTest in both (ASan skips label slow)
 #   make clean          remove the build trees
+#   make bench          build the bench targets (EXCLUDE_FROM_ALL), run bench/run and the parser
+#                       benchmark (bench/README.md); BENCH_ARGS=--quick for one round
 #
 # CMAKE_ARGS is passed to every configure (and forces one); VIDUP_WERROR=ON in the environment
 # (as .ci/run sets it) adds -DVIDUP_WERROR=ON.
@@ -19,7 +21,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 # Steps run in the order they are listed, even under `make -j`.
 .NOTPARALLEL:
 .DEFAULT_GOAL := build
-.PHONY: all build build-asan setup run test clean
+.PHONY: all build build-asan setup run test clean bench bench-parsers
 
 all: build
 
@@ -52,3 +54,14 @@ test: setup build build-asan
 
 clean:
 	rm -rf build build-asan build-tsan build-debug
+
+BENCH_ARGS ?=
+
+bench: build
+	cmake --build build -j $(JOBS) --target bench
+	bench/run $(BENCH_ARGS)
+	build/bench/vidup_parsers_bench --benchmark_min_time=0.2
+
+bench-parsers: build
+	cmake --build build -j $(JOBS) --target vidup_parsers_bench
+	build/bench/vidup_parsers_bench
