@@ -55,8 +55,11 @@ net::awaitable<Errc> Handler::append_body(UploadInfo& info, BodySource& body, co
   }
 
   ++counters_.active_writes;
-  const std::size_t buffer_size = config_.body_buffer;
-  auto buffer = std::make_unique<std::byte[]>(buffer_size);
+  // No larger than what this request may still bring (+1 to see an overflow), and not zeroed:
+  // a 64 KiB upload should not pay for clearing 256 KiB.
+  const std::size_t buffer_size =
+      static_cast<std::size_t>(std::min<std::uint64_t>(config_.body_buffer, room == kUnlimited ? room : room + 1));
+  auto buffer = std::make_unique_for_overwrite<std::byte[]>(buffer_size);
   Errc failure = Errc::ok;
   std::uint64_t taken = 0;
   for (;;) {
