@@ -87,7 +87,7 @@ net::awaitable<std::optional<Response>> Platform::Impl::demo(Request& request, c
 net::awaitable<Response> Platform::Impl::grant(Request& request) {
   auto body = co_await read_json_object(request, options.max_json_body);
   if (!body) {
-    co_return error_response(core::to_errc(body.error()));
+    co_return error_of(body.error());
   }
   Fields fields(*body);
   auto filename = fields.string("filename", true, kMaxFileField);
@@ -96,12 +96,12 @@ net::awaitable<Response> Platform::Impl::grant(Request& request) {
   if (fields.failed()) {
     co_return fields.error();
   }
-  if (size && tus.config().max_size > 0 && *size > tus.config().max_size) {
+  if (over_max_size(size)) {
     co_return error_response(Errc::max_size_exceeded);
   }
   auto demo = co_await ensure_demo();  // again: the demo key may have been revoked meanwhile
   if (!demo) {
-    co_return error_response(core::to_errc(demo.error()));
+    co_return error_of(demo.error());
   }
   store::Video video;
   video.id = auth::new_uuid();
@@ -113,7 +113,7 @@ net::awaitable<Response> Platform::Impl::grant(Request& request) {
   video.size = size;
   video.created_at = video.updated_at = now_ms();
   if (auto inserted = co_await catalog.insert_video(video); !inserted) {
-    co_return error_response(core::to_errc(inserted.error()));
+    co_return error_of(inserted.error());
   }
   const std::int64_t expiration = now_ms() / 1000 + kGrantSeconds;
   json::object headers;
@@ -130,14 +130,14 @@ net::awaitable<Response> Platform::Impl::grant(Request& request) {
 net::awaitable<Response> Platform::Impl::demo_videos(const Request& request) {
   auto demo = co_await ensure_demo();
   if (!demo) {
-    co_return error_response(core::to_errc(demo.error()));
+    co_return error_of(demo.error());
   }
   store::VideoQuery q;  // the port lists newest first
   q.project_id = demo->project_id;
   q.limit = kRecent;
   auto recent = co_await catalog.list_videos(q);
   if (!recent) {
-    co_return error_response(core::to_errc(recent.error()));
+    co_return error_of(recent.error());
   }
   json::array data;
   for (const auto& v : *recent) {

@@ -50,11 +50,11 @@ std::string filetype_from_name(std::string_view filename) {
 net::awaitable<Response> Platform::Impl::init(Request& request) {
   auto key = co_await authenticate(request);
   if (!key) {
-    co_return error_response(core::to_errc(key.error()));
+    co_return error_of(key.error());
   }
   auto body = co_await read_json_object(request, options.max_json_body);
   if (!body) {
-    co_return error_response(core::to_errc(body.error()));
+    co_return error_of(body.error());
   }
   Fields fields(*body);
   auto parent_id = fields.string("parent_id", true, kMaxId);
@@ -70,12 +70,12 @@ net::awaitable<Response> Platform::Impl::init(Request& request) {
   if (*type != "video") {
     co_return error_response(Errc::invalid_field, "type must be \"video\"");
   }
-  if (tus.config().max_size > 0 && *filesize > tus.config().max_size) {
+  if (over_max_size(filesize)) {
     co_return error_response(Errc::max_size_exceeded);
   }
   auto project_id = co_await resolve_parent(*parent_id, key->project_id);
   if (!project_id) {
-    co_return error_response(core::to_errc(project_id.error()));
+    co_return error_of(project_id.error());
   }
 
   store::Video video;
@@ -88,7 +88,7 @@ net::awaitable<Response> Platform::Impl::init(Request& request) {
   video.size = *filesize;
   video.created_at = video.updated_at = now_ms();
   if (auto inserted = co_await catalog.insert_video(video); !inserted) {
-    co_return error_response(core::to_errc(inserted.error()));
+    co_return error_of(inserted.error());
   }
 
   core::UploadInfo draft;
@@ -101,7 +101,7 @@ net::awaitable<Response> Platform::Impl::init(Request& request) {
   auto upload = co_await tus.create_upload(std::move(draft));  // on_created attaches it
   if (!upload) {
     co_await catalog.delete_video(video.id);
-    co_return error_response(core::to_errc(upload.error()));
+    co_return error_of(upload.error());
   }
   auto stored = co_await catalog.get_video(video.id);
   if (stored && stored->upload_id.empty()) {

@@ -72,6 +72,8 @@ Response json_response(unsigned status, const json::value& body) {
   return r;
 }
 
+Response error_of(const boost::system::error_code& ec) { return error_response(core::to_errc(ec)); }
+
 Response error_response(Errc e, std::string_view message) {
   const auto d = core::describe(e);
   Response r = error_with_code(d.status, d.code, message.empty() ? d.message : message);

@@ -29,6 +29,8 @@ using handler::Response;
 // {"error":{"code","message"}} with the status of core::describe(e); `message` replaces the
 // table's message when not empty (e.g. to name the field).
 [[nodiscard]] Response error_response(Errc e, std::string_view message = {});
+// The same for an error_code from a store or the engine.
+[[nodiscard]] Response error_of(const boost::system::error_code& ec);
 // 405 with Allow.
 [[nodiscard]] Response method_not_allowed(std::string_view allow);
 // 404 ERR_NOT_FOUND for a path under /v1 that names no endpoint.

@@ -41,6 +41,10 @@ struct Platform::Impl {
   // The Bearer key of the request, compared in constant time with every active key.
   // missing_credentials, invalid_api_key, storage_error.
   net::awaitable<Result<store::ApiKey>> authenticate(const Request& request);
+  // A declared size the tus engine would refuse (--max-size), checked before anything is created.
+  [[nodiscard]] bool over_max_size(std::optional<std::uint64_t> size) const {
+    return size && tus.config().max_size > 0 && *size > tus.config().max_size;
+  }
   // The project of a parent (a project or a folder id) the key may use; project_not_found when
   // unknown or outside the key's project (404, so existence does not leak).
   net::awaitable<Result<std::string>> resolve_parent(const std::string& parent_id,

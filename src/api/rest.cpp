@@ -86,7 +86,6 @@ Response data_response(unsigned status, json::value data) {
   return json_response(status, body);
 }
 
-Response error_of(const boost::system::error_code& ec) { return error_response(core::to_errc(ec)); }
 
 json::object project_json(const store::Project& p) {
   json::object o;
@@ -296,7 +295,7 @@ net::awaitable<Response> Platform::Impl::create_video(Request& request, const st
   if (fields.failed()) {
     co_return fields.error();
   }
-  if (size && tus.config().max_size > 0 && *size > tus.config().max_size) {
+  if (over_max_size(size)) {
     co_return error_response(Errc::max_size_exceeded);
   }
   auto project_id = co_await resolve_parent(*parent_id, key.project_id);
