@@ -281,7 +281,7 @@ net::awaitable<void> HttpServer::session(std::shared_ptr<Connection> conn) {
       if (!keep_alive || !small || conn->interrupted_ || body.continue_pending()) {
         keep_alive = false;
       } else {
-        auto scratch = std::make_unique<std::byte[]>(64 * 1024);
+        auto scratch = std::make_unique_for_overwrite<std::byte[]>(64 * 1024);
         while (!body.done()) {
           auto n = co_await body.read(std::span(scratch.get(), 64 * 1024));
           if (!n || *n == 0) {
@@ -318,7 +318,7 @@ net::awaitable<void> HttpServer::session(std::shared_ptr<Connection> conn) {
       bhttp::response_serializer<bhttp::buffer_body> serializer{msg};
       auto [hec, hn] = co_await bhttp::async_write_header(stream, serializer, net::as_tuple(net::use_awaitable));
       write_ec = hec;
-      auto chunk = std::make_unique<std::byte[]>(kStreamChunk);
+      auto chunk = std::make_unique_for_overwrite<std::byte[]>(kStreamChunk);
       while (!write_ec && !head_request) {
         auto n = co_await res.content->read(std::span(chunk.get(), kStreamChunk));
         if (!n) {
