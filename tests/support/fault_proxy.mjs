@@ -8,7 +8,7 @@
 // and can throttle the forwarded request bodies (bytes per second, over all connections) and
 // add a fixed latency to every request. Fault counts are bounded (maxCuts, max503, maxDelays).
 //
-//   const proxy = await startFaultProxy({ target: 'http://127.0.0.1:PORT', seed: 42,
+//   const proxy = await startFaultProxy({ target: 'http://127.0.0.1:PORT', seed: 42,   (or targets: [...])
 //                                         cutRate: 0.3, delayRate: 0.2, maxDelayMs: 2000,
 //                                         errorRate: 0.1 })
 //   proxy.url                     http://127.0.0.1:PROXYPORT
@@ -160,7 +160,9 @@ function writeAll(socket, buf) {
 }
 
 export async function startFaultProxy(options) {
-  const target = new URL(options.target)
+  // `targets` (several servers): each request goes to one drawn at random, as behind a load
+  // balancer without affinity. One target draws nothing extra, so seeds replay as before.
+  const targets = (options.targets ?? [options.target]).map((t) => new URL(t))
   const cfg = {
     seed: 1,
     cutRate: 0,
@@ -225,7 +227,8 @@ export async function startFaultProxy(options) {
     stats.connections++
     const reader = new Reader(client)
     let upstream = null
-    const connectUpstream = () =>
+    let upstreamTarget = null
+    const connectUpstream = (target) =>
       new Promise((resolve, reject) => {
         const s = net.connect({ host: target.hostname, port: Number(target.port) || 80 })
         sockets.add(s)
@@ -239,10 +242,12 @@ export async function startFaultProxy(options) {
               client.once('drain', () => s.resume())
             }
           })
-          s.on('end', () => client.end())
+          s.on('end', () => {
+            if (!s.retired) client.end()
+          })
           s.on('close', () => {
             // The target closed: nothing more can be forwarded on this connection.
-            if (!client.destroyed) client.end()
+            if (!s.retired && !client.destroyed) client.end()
           })
           resolve(s)
         })
@@ -315,7 +320,16 @@ export async function startFaultProxy(options) {
           if (size >= cfg.cutMinBody) cutAt = Math.floor(rCutAt * size)
         }
 
-        if (!upstream || upstream.destroyed) upstream = await connectUpstream()
+        const target = targets.length > 1 ? targets[Math.floor(rng() * targets.length)] : targets[0]
+        if (upstream && !upstream.destroyed && upstreamTarget !== target) {
+          upstream.retired = true  // switching servers between requests is not a close
+          upstream.destroy()
+          upstream = null
+        }
+        if (!upstream || upstream.destroyed) {
+          upstream = await connectUpstream(target)
+          upstreamTarget = target
+        }
         await writeAll(upstream, head)
 
         const cut = async () => {

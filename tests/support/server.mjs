@@ -1,8 +1,11 @@
 // Starts a real `vidup serve` for the Node tests (interop/, e2e/), on a free loopback port and a
 // temporary data directory.
 //
-//   const server = await startServer({ args, env, dataDir, auth })
+//   const server = await startServer({ args, env, dataDir, auth, backend })
 //   server.url       http://127.0.0.1:PORT
+//   server.backend   'file' (bytes under dataDir/uploads), or 's3+postgres' etc. (backends.mjs);
+//                    the default is $VIDUP_TEST_BACKEND, else 'file', so one test file can be
+//                    registered once per backend
 //   server.endpoint  http://127.0.0.1:PORT/files/
 //   server.dataDir   the data directory (a new temporary one unless `dataDir` was given)
 //   server.proc      the ChildProcess (server.proc.pid is the server's pid)
@@ -17,6 +20,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import assert from 'node:assert/strict'
+
+import { backendArgs } from './backends.mjs'
 
 const kStartTimeoutMs = 10_000
 const kStopTimeoutMs = 30_000
@@ -78,13 +83,20 @@ async function readPort(portFile) {
 
 // `auth: false` (the default) adds --no-auth: the protocol tests create anonymous uploads.
 // Platform tests pass `auth: true` and bring their own keys.
-export async function startServer({ args = [], env = {}, dataDir = null, auth = false } = {}) {
+export async function startServer({
+  args = [],
+  env = {},
+  dataDir = null,
+  auth = false,
+  backend = process.env.VIDUP_TEST_BACKEND || 'file',
+} = {}) {
   const runDir = await makeTempDir('vidup-run-')
   const portFile = path.join(runDir, 'port')
   const data = dataDir ?? (await makeTempDir('vidup-data-'))
+  const stores = await backendArgs(backend)
   const argv = ['serve', '--listen', '127.0.0.1:0', '--data', data, '--port-file', portFile,
-    ...(auth ? [] : ['--no-auth']), ...args]
-  const proc = spawn(vidupBin(), argv, { env: serverEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+    ...(auth ? [] : ['--no-auth']), ...stores.args, ...args]
+  const proc = spawn(vidupBin(), argv, { env: serverEnv({ ...stores.env, ...env }), stdio: ['ignore', 'pipe', 'pipe'] })
 
   let output = ''
   const collect = (chunk) => {
@@ -121,6 +133,8 @@ export async function startServer({ args = [], env = {}, dataDir = null, auth = 
     endpoint: `${url}/files/`,
     port,
     dataDir: data,
+    backend,
+    stores,
     proc,
     output: () => output,
     exited,
