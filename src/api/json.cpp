@@ -171,13 +171,12 @@ std::optional<std::uint64_t> Fields::count(std::string_view name, bool required,
     }
     return std::nullopt;
   }
-  if (const auto* u = v->if_uint64()) {
-    return *u;
-  }
+  // A count is a size (filesize, size): at most 2^63-1, like every tus Upload-Length (G-10), so
+  // what /v2/init declares is a length the tus engine could itself accept (found by fuzz_api_json).
   if (const auto* i = v->if_int64(); i != nullptr && *i >= 0) {
     return static_cast<std::uint64_t>(*i);
   }
-  fail(std::string(name) + " must be a non-negative integer");
+  fail(std::string(name) + " must be a non-negative integer below 2^63");
   return std::nullopt;
 }
 

@@ -53,7 +53,8 @@ class Fields {
   // A string of 1..max_len bytes (an empty string is a failure unless allow_empty).
   std::optional<std::string> string(std::string_view name, bool required, std::size_t max_len = 1024,
                                     bool allow_empty = false);
-  // A non-negative integer (JSON number without fraction or exponent). `null` reads as nullopt
+  // A non-negative integer up to 2^63-1 (JSON number without fraction or exponent), the range of
+  // a tus Upload-Length. `null` reads as nullopt
   // when allow_null, else is a failure.
   std::optional<std::uint64_t> count(std::string_view name, bool required, bool allow_null = false);
 

@@ -5,7 +5,8 @@
 namespace vidup::core {
 
 Result<std::uint64_t> parse_uint(std::string_view text, Errc fail) {
-  constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  constexpr std::uint64_t kMax = kMaxHeaderInteger;
+  static_assert(kMax == static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
   if (text.empty()) {
     return make_error_code(fail);
   }

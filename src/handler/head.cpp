@@ -3,6 +3,7 @@
 
 #include "core/headers.hpp"
 #include "core/http_date.hpp"
+#include "core/integers.hpp"
 #include "handler/context.hpp"
 
 namespace vidup::handler {
@@ -13,6 +14,9 @@ net::awaitable<std::optional<std::uint64_t>> Handler::final_length(const core::U
     auto partial = co_await stores_.info().get(id);
     if (!partial || !partial->size) {
       co_return std::nullopt;
+    }
+    if (*partial->size > core::kMaxHeaderInteger - total) {
+      co_return std::nullopt;  // past 2^63-1 (deferred partials): not a length (G-10); never completes
     }
     total += *partial->size;
   }

@@ -81,6 +81,11 @@ net::awaitable<Response> Handler::post(Ctx& ctx) {
       bool known = true;
       for (const auto& p : partials) {
         known = known && p.size.has_value();
+        // The sum must stay a length the protocol can carry (G-10): no wrap, no > 2^63-1
+        // (found by fuzz_request).
+        if (p.size.value_or(0) > core::kMaxHeaderInteger - total) {
+          co_return error(Errc::max_size_exceeded);
+        }
         total += p.size.value_or(0);
       }
       if (known) {

@@ -103,6 +103,7 @@ describe('POST /v2/init', () => {
       [{ filesize: 1.5 }, /filesize/],
       [{ filesize: '1000' }, /filesize/],
       [{ filesize: null }, /filesize/],
+      [{ filesize: 2 ** 63 }, /filesize/], // > 2^63-1: no tus Upload-Length can say it (fuzz_api_json)
       [{ client_ip: 1 }, /client_ip/],
     ]
     for (const [fields, name] of cases) {

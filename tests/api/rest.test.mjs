@@ -245,6 +245,7 @@ describe('videos', () => {
       [{ parent_id: p.projectA, title: 'x', size: -1 }, /size/],
       [{ parent_id: p.projectA, title: 'x', size: 1.5 }, /size/],
       [{ parent_id: p.projectA, title: 'x', size: '10' }, /size/],
+      [{ parent_id: p.projectA, title: 'x', size: 2 ** 63 }, /size/], // > 2^63-1 (fuzz_api_json)
       [{ parent_id: p.projectA, title: 'x', filename: 5 }, /filename/],
       [{ parent_id: p.projectA, title: 'x', filetype: [] }, /filetype/],
     ]

@@ -338,6 +338,26 @@ TEST_F(Concat, CAT_FinalOverTheMaxSizeIs413) {
   EXPECT_EQ(r.status, 413u);
 }
 
+// G-10: a final's length is a sum the protocol can carry. 2^62 + 2^62 = 2^63 is past 2^63-1,
+// and (before the fix fuzz_request found) 4 partials of 2^62 wrapped to 0.
+TEST_F(Concat, CAT_05_AFinalWhosePartialsSumPast2To63MinusOneIs413) {
+  const std::uint64_t quarter = 1ULL << 62;
+  const auto a = create_partial(quarter);
+  const auto b = create_partial(quarter - 1);
+  EXPECT_EQ(create_final({a, b}).status, 201u);  // 2^63-1: the largest length there is
+  EXPECT_EQ(create_final({a, a}).status, 413u);
+  EXPECT_EQ(create_final({a, a, a, a}).status, 413u);
+}
+
+TEST_F(Concat, CAT_14_AFinalOverDeferredPartialsSummingPast2To63MinusOneShowsNoLength) {
+  const auto a = create_deferred({{"Upload-Concat", "partial"}});
+  const auto f = final_of({a, a});
+  ASSERT_EQ(patch(a, 0, "", {length_is(1ULL << 62)}).status, 204u);
+  auto h = head(f);
+  EXPECT_EQ(h.status, 200u);
+  EXPECT_FALSE(h.headers.has("Upload-Length"));  // 2^63 is no Upload-Length
+}
+
 // --- concatenation-unfinished ---
 
 TEST_F(Concat, CATU_02_AFinalOverUnfinishedPartialsCompletesWhenTheLastOneDoes) {
