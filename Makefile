@@ -2,7 +2,10 @@
 #
 #   make / make build   configure build/ (preset release) if needed, build build/vidup
 #   make run            scripts/setup, build, serve http://127.0.0.1:8080 with data in ./data
-#   make test           scripts/setup, build release + asan, run CTest in both (ASan skips label slow)
+#   make test           scripts/setup, build release + asan, run CTest in both (ASan skips label slow),
+#                       then `make fuzz-smoke`
+#   make fuzz-smoke     build the libFuzzer targets (preset fuzz, build-fuzz/, target fuzz_all) and
+#                       run each for 30 s over a copy of its corpus (CTest label fuzz; fuzz/README.md)
 #   make clean          remove the build trees
 #   make bench          build the bench targets (EXCLUDE_FROM_ALL), run bench/run and the parser
 #                       benchmark (bench/README.md); BENCH_ARGS=--quick for one round
@@ -21,7 +24,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 # Steps run in the order they are listed, even under `make -j`.
 .NOTPARALLEL:
 .DEFAULT_GOAL := build
-.PHONY: all build build-asan setup run test clean bench bench-parsers
+.PHONY: all build build-asan setup run test fuzz-smoke clean bench bench-parsers
 
 all: build
 
@@ -51,9 +54,15 @@ run: setup build
 test: setup build build-asan
 	ctest --test-dir build --output-on-failure -j $(JOBS)
 	$(SANITIZER_ENV) ctest --test-dir build-asan --output-on-failure -j $(JOBS) -LE slow
+	$(MAKE) --no-print-directory fuzz-smoke
+
+fuzz-smoke:
+	$(call configure,fuzz,build-fuzz)
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_all
+	ctest --test-dir build-fuzz --output-on-failure -j $(JOBS) -L fuzz
 
 clean:
-	rm -rf build build-asan build-tsan build-debug
+	rm -rf build build-asan build-tsan build-debug build-fuzz
 
 BENCH_ARGS ?=
 
