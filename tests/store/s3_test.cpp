@@ -17,11 +17,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <future>
 #include <ostream>
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -475,6 +477,57 @@ TEST_P(S3StartUp, AnUnreachableEndpointOrBucketThrows) {
     EXPECT_NE(std::string(e.what()).find("no answer"), std::string::npos) << e.what();
   }
   pool.join();
+}
+
+// radosgw-admin on the test cluster; returns its exit status.
+int rgw_admin(const std::string& args) {
+  const char* dir = std::getenv("VIDUP_TEST_S3_DIR");  // NOLINT(concurrency-mt-unsafe): tests
+  if (dir == nullptr) {
+    throw std::runtime_error("VIDUP_TEST_S3_DIR is not set: run this test through ctest (fixture service_s3)");
+  }
+  const std::string conf = std::string(dir) + "/ceph.conf";
+  return std::system(("timeout 60 radosgw-admin --conf " + conf + " " + args + " >/dev/null 2>&1").c_str());
+}
+
+TEST_P(S3StartUp, ASecretChangedWhileRunningTurnsEveryCallIntoAStorageError) {
+  // A user and bucket of its own, so the key change cannot disturb tests running beside it.
+  const std::string uid = "rotated-" + test::random_hex(8);
+  const std::string access = "ROTATED" + test::random_hex(12);
+  ASSERT_EQ(rgw_admin("user create --uid=" + uid + " --display-name=" + uid + " --access-key=" + access +
+                      " --secret-key=first-secret"),
+            0);
+  auto config = test::s3_test_config(test::s3_new_prefix());
+  config.access_key = access;
+  config.secret_key = "first-secret";
+  config.bucket = "rotated-" + test::random_hex(8);
+  {
+    s3::Client owner(config);
+    s3::Request make_bucket;
+    make_bucket.method = "PUT";
+    ASSERT_TRUE(owner.perform(make_bucket).ok());
+  }
+  net::io_context io;
+  net::thread_pool pool(1);
+  {
+    S3DataStore store(config, pool);
+    UploadInfo info = record("u1", 0, 100);
+    ASSERT_TRUE(test::run(io, store.create(info)));
+    ASSERT_EQ(rgw_admin("key create --uid=" + uid + " --key-type=s3 --access-key=" + access +
+                        " --secret-key=second-secret"),
+              0);
+    // Not "not found": recovery must not bury an upload because S3 refused the credentials.
+    auto recovered = test::run(io, store.recover(info));
+    ASSERT_FALSE(recovered);
+    EXPECT_EQ(recovered.error(), Errc::storage_error);
+    auto created = test::run(io, store.create(record("u2", 0, 100)));
+    ASSERT_FALSE(created);
+    EXPECT_EQ(created.error(), Errc::storage_error);
+    auto reader = test::run(io, store.open_reader(record("u1", 100, 100), 0, 100));
+    ASSERT_FALSE(reader);
+    EXPECT_EQ(reader.error(), Errc::storage_error);
+  }
+  pool.join();
+  EXPECT_EQ(rgw_admin("user rm --uid=" + uid + " --purge-data"), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(s3_test, S3StartUp, ::testing::Values(0));
