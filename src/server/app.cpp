@@ -4,11 +4,7 @@
 #include "handler/handler.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
-#include "store/composer.hpp"
-#include "store/file/file_data_store.hpp"
-#include "store/memory/local_locker.hpp"
-#include "store/sqlite/sqlite_catalog.hpp"
-#include "store/sqlite/sqlite_info_store.hpp"
+#include "server/backends.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -55,21 +51,16 @@ net::awaitable<void> sweep_loop(handler::Handler& tus, std::chrono::milliseconds
 int serve(const ServeConfig& config) {
   std::filesystem::create_directories(config.data_dir);
   net::thread_pool blocking(config.blocking_threads);
-  auto data = std::make_unique<store::FileDataStore>(config.data_dir, blocking);
-  auto* data_raw = data.get();
-  store::Composer stores(std::move(data),
-                         std::make_unique<store::SqliteInfoStore>(config.data_dir / "vidup.db", blocking),
-                         std::make_unique<store::LocalLocker>());
-  stores.use_concater(data_raw);
-  stores.use_content_server(data_raw);
-  stores.use_length_deferrer(true);
-  stores.use_terminater(true);
+  Backends backends(config.backends, blocking);
 
-  handler::Handler tus(config.tus, stores);
+  handler::Config tus_config = config.tus;
+  if (const auto cap = backends.max_upload_size(); cap != 0 && (tus_config.max_size == 0 || tus_config.max_size > cap)) {
+    tus_config.max_size = cap;  // Tus-Max-Size tells clients the store's own limit (S3: 10,000 parts)
+  }
+  handler::Handler tus(tus_config, backends.stores());
   net::io_context io(static_cast<int>(config.threads));
 
-  store::SqliteCatalog catalog(config.data_dir / "vidup.db", blocking);
-  api::Platform platform(config.platform, catalog, tus, handler::system_clock_ms);
+  api::Platform platform(config.platform, backends.catalog(), tus, handler::system_clock_ms);
   tus.use_policy(&platform);
   if (config.platform.no_auth) {
     std::cerr << R"({"level":"warn","msg":"--no-auth: ANYONE can create uploads at the tus endpoint without )"
@@ -102,7 +93,7 @@ int serve(const ServeConfig& config) {
     std::ofstream(*config.port_file) << port << "\n";
   }
   std::cerr << R"({"msg":"listening","url":"http://)" << config.http.host << ":" << port << tus.config().base_path
-            << R"(","data":")" << config.data_dir.string() << R"(","threads":)" << config.threads << "}\n";
+            << R"(","data":")" << config.data_dir.string() << R"(","backends":")" << backends.describe() << R"(","threads":)" << config.threads << "}\n";
 
   auto stopping = std::make_shared<std::atomic<bool>>(false);
   net::co_spawn(io, sweep_loop(tus, config.sweep_interval, stopping), net::detached);

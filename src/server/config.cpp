@@ -65,12 +65,17 @@ std::optional<ServeConfig> parse_serve_args(int argc, const char* const* argv) {
   double expiry = 86400, read_timeout = 30, idle_timeout = 60, lock_wait = 5, shutdown_timeout = 10,
          sweep_interval = 60;
   // Signed on purpose: program_options wraps "-1" into a huge unsigned value.
-  std::int64_t max_size = 0, header_limit = 16384, max_connections = 16384, threads = 0;
+  std::int64_t max_size = 0, header_limit = 16384, max_connections = 16384, threads = 0, blocking_threads = 0,
+               s3_part_size = 0, db_pool = 8;
+  double lock_lease = 15;
+  std::string store_url, db_url, s3_endpoint, s3_region;
+  bool s3_virtual_hosted = false;
   bool behind_proxy = false, quiet = false, no_auth = false, demo = false;
   std::string web_dir;
 
   po::options_description desc(
-      "vidup serve: a tus 1.0.0 upload server (bytes under --data/uploads, records in --data/vidup.db).\n"
+      "vidup serve: a tus 1.0.0 upload server (by default bytes under --data/uploads, records in --data/vidup.db;\n"
+      "with --store s3://... and --db postgres://... many nodes share one S3 bucket and one PostgreSQL).\n"
       "Every option can also be set as VIDUP_<NAME> (e.g. VIDUP_MAX_SIZE=1073741824); flags win.\n\n"
       "Options");
   desc.add_options()("help,h", "print this help and exit")  //
@@ -86,7 +91,21 @@ std::optional<ServeConfig> parse_serve_args(int argc, const char* const* argv) {
       ("shutdown-timeout", po::value(&shutdown_timeout)->default_value(10), "seconds in-flight requests get on SIGTERM/SIGINT")
       ("header-limit", po::value(&header_limit)->default_value(16384), "largest request header block in bytes (431 beyond)")
       ("max-connections", po::value(&max_connections)->default_value(16384), "open connections at most; more are closed at once")
+      ("store", po::value(&store_url)->default_value("file"),
+       "where bytes go: 'file' (under --data/uploads) or s3://BUCKET[/PREFIX] (credentials from AWS_ACCESS_KEY_ID, "
+       "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN; region from AWS_REGION; endpoint from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL)")
+      ("s3-endpoint", po::value(&s3_endpoint), "S3 endpoint URL, e.g. http://127.0.0.1:7480 (default: the AWS_* variables, else AWS)")
+      ("s3-region", po::value(&s3_region), "S3 region for request signing (default: AWS_REGION, else us-east-1)")
+      ("s3-part-size", po::value(&s3_part_size)->default_value(0), "bytes per multipart part, at least 5 MiB (0 = 8 MiB); memory per active upload is about one part")
+      ("s3-virtual-hosted", po::bool_switch(&s3_virtual_hosted), "address the bucket as BUCKET.host instead of host/BUCKET")
+      ("db", po::value(&db_url)->default_value("sqlite"),
+       "where records go: 'sqlite' (--data/vidup.db) or a postgres:// URL (records and cross-node locks; "
+       "the password may also come from PGPASSWORD)")
+      ("db-pool", po::value(&db_pool)->default_value(8), "PostgreSQL connections per node")
+      ("lock-lease", po::value(&lock_lease)->default_value(15), "seconds an upload lock held by a dead node lasts (PostgreSQL)")
       ("threads", po::value(&threads)->default_value(0), "I/O threads (0 = one per core)")
+      ("blocking-threads", po::value(&blocking_threads)->default_value(0),
+       "threads for blocking store calls (0 = 4, or 32 with --store s3://)")
       ("behind-proxy", po::bool_switch(&behind_proxy), "trust Forwarded / X-Forwarded-Host / X-Forwarded-Proto for Location")
       ("cors-origins", po::value(&cors)->default_value("*"), "comma-separated browser origins allowed by CORS (* = any)")
       ("port-file", po::value(&port_file), "write the bound port to this file once listening")
@@ -106,6 +125,12 @@ std::optional<ServeConfig> parse_serve_args(int argc, const char* const* argv) {
 
   split_listen(listen, c.http);
   c.data_dir = data_dir;
+  c.backends.data_dir = data_dir;
+  c.backends.store = store_url;
+  c.backends.db = db_url;
+  c.backends.s3_endpoint = s3_endpoint;
+  c.backends.s3_region = s3_region;
+  c.backends.s3_virtual_hosted = s3_virtual_hosted;
   if (base_path.empty() || base_path.front() != '/') {
     throw std::invalid_argument("--base-path must start with '/'");
   }
@@ -152,6 +177,14 @@ std::optional<ServeConfig> parse_serve_args(int argc, const char* const* argv) {
     pos = comma + 1;
   }
   in_range(threads, 0, 256, "threads");
+  c.backends.s3_part_size = static_cast<std::uint64_t>(in_range(s3_part_size, 0, std::int64_t{5} << 30, "s3-part-size"));
+  c.backends.db_pool = static_cast<std::size_t>(in_range(db_pool, 1, 1000, "db-pool"));
+  c.backends.lock_lease = seconds(lock_lease, "lock-lease");
+  validate(c.backends);
+  in_range(blocking_threads, 0, 1024, "blocking-threads");
+  c.blocking_threads = blocking_threads != 0 ? static_cast<std::size_t>(blocking_threads)
+                       : c.backends.uses_s3()  ? 32
+                                               : 4;
   c.platform.no_auth = no_auth;
   c.platform.demo = demo;
   if (web_dir.empty()) {

@@ -5,6 +5,7 @@
 #include "api/platform.hpp"
 #include "handler/handler.hpp"
 #include "http/options.hpp"
+#include "server/backends.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -19,8 +20,9 @@ struct ServeConfig {
   api::Options platform;
   handler::Config tus;
   std::filesystem::path data_dir = "./data";
+  BackendConfig backends;   // --store, --db and their settings (data_dir copied in)
   std::size_t threads = 0;  // 0 = one per core
-  std::size_t blocking_threads = 4;
+  std::size_t blocking_threads = 4;  // file I/O, SQLite, libpq and libcurl calls run here
   std::chrono::milliseconds sweep_interval{60'000};
   std::optional<std::filesystem::path> port_file;
 };

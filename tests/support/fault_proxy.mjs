@@ -15,7 +15,7 @@
 //   proxy.stats()                 { connections, requests, byMethod, forwardedBodyBytes,
 //                                   forwardedByMethod, receivedBodyBytes, cuts, delays, errors503,
 //                                   log }   (log: {method, path, headers, length, fault,
-//                                   forwarded} per request, headers lower-cased)
+//                                   forwarded, target} per request, headers lower-cased)
 //   proxy.configure({ ... })      change any option below while running (e.g. cutRate: 0)
 //   proxy.resetCounters()         zero the byte and fault counters (not the PRNG)
 //   await proxy.stop()            close the listener and every connection
@@ -321,6 +321,7 @@ export async function startFaultProxy(options) {
         }
 
         const target = targets.length > 1 ? targets[Math.floor(rng() * targets.length)] : targets[0]
+        entry.target = target.host
         if (upstream && !upstream.destroyed && upstreamTarget !== target) {
           upstream.retired = true  // switching servers between requests is not a close
           upstream.destroy()

@@ -1,11 +1,12 @@
 // `vidup keys` and `vidup projects`: operator tools on the platform's records in
-// <data>/vidup.db. Safe while `vidup serve` runs on the same data directory (SQLite WAL, busy
-// timeout); a revocation takes effect on the server's next lookup.
+// <data>/vidup.db or, with --db postgres://..., in PostgreSQL. Safe while `vidup serve` runs on
+// the same records (SQLite WAL and busy timeout; PostgreSQL transactions); a revocation takes
+// effect on the server's next lookup.
 
 #include "commands/commands.hpp"
 
 #include "auth/auth.hpp"
-#include "store/sqlite/sqlite_catalog.hpp"
+#include "server/backends.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -40,7 +41,7 @@ constexpr std::string_view kKeysUsage =
     "  list                               list keys, masked, with their status\n"
     "  revoke ID_OR_KEY                   revoke a key by its id (key_...) or the key itself\n"
     "\n"
-    "every subcommand takes --data DIR (default ./data, or VIDUP_DATA)\n";
+    "every subcommand takes --data DIR (default ./data, or VIDUP_DATA) or --db postgres://... (or VIDUP_DB)\n";
 
 constexpr std::string_view kProjectsUsage =
     "usage: vidup projects <create|list> [options]\n"
@@ -48,7 +49,7 @@ constexpr std::string_view kProjectsUsage =
     "  create --name N   create a project; prints only its id on stdout\n"
     "  list              list projects\n"
     "\n"
-    "every subcommand takes --data DIR (default ./data, or VIDUP_DATA)\n";
+    "every subcommand takes --data DIR (default ./data, or VIDUP_DATA) or --db postgres://... (or VIDUP_DB)\n";
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -65,14 +66,17 @@ std::string utc_iso(std::int64_t ms) {
   return std::string(buf, n);
 }
 
-// Only --data comes from the environment (VIDUP_DATA, as for `vidup serve`): a stray
-// VIDUP_NAME must not name a key.
-std::string env_to_option(const std::string& env) { return env == "VIDUP_DATA" ? "data" : std::string{}; }
+// Only --data and --db come from the environment (VIDUP_DATA, VIDUP_DB, as for `vidup serve`):
+// a stray VIDUP_NAME must not name a key.
+std::string env_to_option(const std::string& env) {
+  return env == "VIDUP_DATA" ? "data" : env == "VIDUP_DB" ? "db" : std::string{};
+}
 
 // Parses a subcommand's options (argv[0] is the subcommand). nullopt after printing --help.
 std::optional<po::variables_map> parse(int argc, const char* const* argv, po::options_description& desc,
                                        const po::positional_options_description& positional = {}) {
   desc.add_options()("data", po::value<std::string>()->default_value("./data"), "data directory (created if missing)")(
+      "db", po::value<std::string>()->default_value("sqlite"), "'sqlite' (<data>/vidup.db) or a postgres:// URL")(
       "help,h", "print this help and exit");
   po::variables_map vm;
   po::store(po::command_line_parser(argc, argv).options(desc).positional(positional).run(), vm);
@@ -85,19 +89,15 @@ std::optional<po::variables_map> parse(int argc, const char* const* argv, po::op
   return vm;
 }
 
-// The catalog in <data>/vidup.db, with a private pool and io_context to run its calls.
+// The catalog (--db, --data), with a private pool and io_context to run its calls.
 class Records {
  public:
-  explicit Records(const po::variables_map& vm)
-      : catalog_(open(std::filesystem::path(vm["data"].as<std::string>()), pool_)) {}
+  explicit Records(const po::variables_map& vm) : records_(config_of(vm), pool_) {}
   Records(const Records&) = delete;
   Records& operator=(const Records&) = delete;
-  ~Records() {
-    catalog_.reset();
-    pool_.join();
-  }
+  ~Records() = default;
 
-  store::Catalog& catalog() { return *catalog_; }
+  store::Catalog& catalog() { return records_.catalog(); }
 
   // Runs one catalog call to completion.
   template <class T>
@@ -109,14 +109,18 @@ class Records {
   }
 
  private:
-  static std::unique_ptr<store::SqliteCatalog> open(const std::filesystem::path& data, net::thread_pool& pool) {
-    std::filesystem::create_directories(data);
-    return std::make_unique<store::SqliteCatalog>(data / "vidup.db", pool);
+  static server::BackendConfig config_of(const po::variables_map& vm) {
+    server::BackendConfig c;
+    c.data_dir = vm["data"].as<std::string>();
+    c.db = vm["db"].as<std::string>();
+    c.db_pool = 1;
+    return c;
   }
 
+  // Joined (by its destructor) after the catalog is gone: declared first.
   net::thread_pool pool_{1};
   net::io_context io_;
-  std::unique_ptr<store::SqliteCatalog> catalog_;
+  server::CatalogOnly records_;
 };
 
 // Any failure but the expected ones is a storage problem worth a one-line message.
