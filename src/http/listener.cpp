@@ -25,8 +25,11 @@ unsigned short HttpServer::start() {
   acceptor_.set_option(net::socket_base::reuse_address(true));
   acceptor_.bind(endpoint);
   acceptor_.listen(net::socket_base::max_listen_connections);
+  // The bound port, not the configured one (0 = any free port): URLs built without a usable Host
+  // header (HTTP/1.0) name this server's address.
+  options_.port = acceptor_.local_endpoint().port();
   net::co_spawn(acceptor_.get_executor(), accept_loop(), net::detached);
-  return acceptor_.local_endpoint().port();
+  return options_.port;
 }
 
 std::size_t HttpServer::connection_count() const {

@@ -27,6 +27,11 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kStreamChunk = 256 * 1024;
 constexpr std::uint64_t kDrainLimit = 1024 * 1024;  // unread body bytes we read to keep a connection
+// Read-ahead room above --header-limit in a connection's buffer. Beast bounds the header, not a
+// chunk-size line (its extensions) nor the trailers: without a cap on the buffer, one chunked
+// body with an endless chunk extension grows it without limit. The body reads widen the cap by
+// their own reservation (body_source.cpp); past it Beast fails with buffer_overflow → 400.
+constexpr std::size_t kReadAhead = 64 * 1024;
 
 bool valid_host(std::string_view host) {
   if (host.empty() || host.size() > 255) {
@@ -181,6 +186,30 @@ std::string_view error_code_of(const Response& res) {
   return colon == std::string_view::npos ? std::string_view{} : body.substr(0, colon);
 }
 
+// RFC 9112 §6.1, §6.3: a Transfer-Encoding other than exactly `chunked` (gzip, identity,
+// "chunked, gzip", ...) or any Transfer-Encoding in HTTP/1.0 leaves the body's length to
+// guesswork, which a proxy in front may settle differently (request smuggling). §3.2: an HTTP/1.1
+// request needs exactly one Host. Such requests get 400 and the connection is closed unread.
+bool ambiguous_request(const Parser& parser) {
+  const auto& h = parser.get();
+  if (h.version() >= 11 && h.count(bhttp::field::host) != 1) {
+    return true;
+  }
+  const auto te = h.find(bhttp::field::transfer_encoding);
+  if (te == h.end()) {
+    return false;
+  }
+  std::string_view coding = te->value();
+  while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) {
+    coding.remove_prefix(1);
+  }
+  while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) {
+    coding.remove_suffix(1);
+  }
+  return h.version() < 11 || h.count(bhttp::field::transfer_encoding) != 1 || !handler::iequals(coding, "chunked") ||
+         !parser.chunked();
+}
+
 Response simple_error(core::Errc e) {
   const auto d = core::describe(e);
   Response r;
@@ -211,7 +240,7 @@ net::awaitable<void> HttpServer::session(std::shared_ptr<Connection> conn) {
       remote = ep.address().to_string() + ":" + std::to_string(ep.port());
     }
   }
-  beast::flat_buffer buffer;
+  beast::flat_buffer buffer(options_.header_limit + kReadAhead);
   bool keep_alive = true;
   while (keep_alive && !conn->draining_) {
     ++conn->generation_;
@@ -262,7 +291,7 @@ net::awaitable<void> HttpServer::session(std::shared_ptr<Connection> conn) {
     req.body = &body;
     Response res;
     auto target = boost::urls::parse_origin_form(header.target());
-    if (!target) {
+    if (!target || ambiguous_request(parser)) {
       res = simple_error(core::Errc::bad_request);
     } else {
       req.path = target->path();  // percent-decoded; the tus engine ignores the query (G-08)
@@ -358,6 +387,7 @@ net::awaitable<void> HttpServer::session(std::shared_ptr<Connection> conn) {
   stream.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
   if (!conn->draining_ || !conn->interrupted_) {
     stream.expires_after(std::chrono::seconds(1));
+    buffer.clear();  // unread bytes are dropped; the buffer's cap must leave room for the reads below
     std::uint64_t drained = 0;
     while (drained < kDrainLimit * 4) {
       auto [ec, n] = co_await stream.async_read_some(net::buffer(buffer.prepare(64 * 1024)),
