@@ -1,6 +1,8 @@
 // vidup: a resumable video upload server (tus 1.0.0) and its tools.
 #include "commands/commands.hpp"
 
+#include <sys/stat.h>
+
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -19,6 +21,14 @@ constexpr std::string_view kUsage =
     "  sign      print presigned upload headers (vidup sign --help)\n"
     "  version   print the version\n";
 
+// The data directory holds the API keys in the clear (seed 000's signatures need the key itself)
+// and the uploaded bytes: whatever the umask, what serve, keys and projects create there is not
+// readable by other users (docs/security.md).
+void keep_data_private() {
+  const mode_t old = ::umask(0);
+  ::umask(old | S_IRWXO);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -27,6 +37,9 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string_view command = argv[1];
+  if (command == "serve" || command == "keys" || command == "projects") {
+    keep_data_private();
+  }
   try {
     if (command == "serve") {
       return vidup::app::serve_command(argc - 1, argv + 1);
