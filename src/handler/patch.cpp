@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <utility>
+#include <vector>
 
 namespace vidup::handler {
 
@@ -16,6 +18,41 @@ namespace {
 
 using core::UploadInfo;
 
+// Read buffers, lent only while a request has bytes at hand (BodySource::ready() came first) and
+// returned before it waits for the client again: a stalled upload holds no buffer, and a few
+// per thread serve every connection. Kept per size (the size is configurable).
+class BodyBuffer {
+ public:
+  explicit BodyBuffer(std::size_t size) : size_(size) {
+    auto& free = free_list();
+    auto it = std::find_if(free.begin(), free.end(), [size](const auto& b) { return b.first == size; });
+    if (it != free.end()) {
+      data_ = std::move(it->second);
+      free.erase(it);
+    } else {
+      data_ = std::make_unique_for_overwrite<std::byte[]>(size);  // not zeroed: every byte is read into first
+    }
+  }
+  BodyBuffer(const BodyBuffer&) = delete;
+  BodyBuffer& operator=(const BodyBuffer&) = delete;
+  ~BodyBuffer() {
+    auto& free = free_list();
+    if (free.size() < kKeep) {
+      free.emplace_back(size_, std::move(data_));
+    }
+  }
+  [[nodiscard]] std::byte* get() const { return data_.get(); }
+
+ private:
+  static constexpr std::size_t kKeep = 4;
+  using FreeList = std::vector<std::pair<std::size_t, std::unique_ptr<std::byte[]>>>;
+  static FreeList& free_list() {
+    thread_local FreeList free;
+    return free;
+  }
+  std::size_t size_;
+  std::unique_ptr<std::byte[]> data_;
+};
 
 }  // namespace
 
@@ -55,16 +92,15 @@ net::awaitable<Errc> Handler::append_body(UploadInfo& info, BodySource& body, co
   }
 
   ++counters_.active_writes;
-  // No larger than what this request may still bring (+1 to see an overflow), and not zeroed:
-  // a 64 KiB upload should not pay for clearing 256 KiB.
-  const std::size_t buffer_size =
-      static_cast<std::size_t>(std::min<std::uint64_t>(config_.body_buffer, room == kUnlimited ? room : room + 1));
-  auto buffer = std::make_unique_for_overwrite<std::byte[]>(buffer_size);
+  const std::size_t buffer_size = config_.body_buffer;
   Errc failure = Errc::ok;
   std::uint64_t taken = 0;
   for (;;) {
+    co_await body.ready();  // the client may be silent for long: no buffer is held meanwhile
+    const BodyBuffer buffer(buffer_size);
     const std::uint64_t left = room == kUnlimited ? kUnlimited : room - taken;
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer_size, left == kUnlimited ? left : left + 1));
+    // No more than this request may still bring, +1 to see an overflow.
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer_size, left == kUnlimited ? left : left + 1));
     auto got = co_await body.read(std::span(buffer.get(), want));
     if (!got) {
       failure = core::to_errc(got.error());

@@ -48,6 +48,11 @@ class BodySource {
   // Reads up to buf.size() bytes; 0 means the body is complete. Errors: Errc::read_timeout,
   // Errc::connection_reset (client gone or malformed framing), Errc::interrupted (cancel()).
   virtual net::awaitable<Result<std::size_t>> read(std::span<std::byte> buf) = 0;
+  // Completes once read() can return without waiting for the client (bytes have arrived, the
+  // body is complete, or the next read fails), holding none of the caller's memory meanwhile: a
+  // caller takes its read buffer after this, so a stalled upload costs no buffer. Never fails;
+  // read() reports what went wrong. The default completes at once.
+  virtual net::awaitable<void> ready() { co_return; }
   // The declared length, or nullopt for a chunked body.
   [[nodiscard]] virtual std::optional<std::uint64_t> content_length() const = 0;
   // True when the request has a body (Content-Length > 0 or chunked).

@@ -45,7 +45,15 @@ struct FileDataBackend {
   }
 };
 
-using DataBackends = ::testing::Types<MemoryDataBackend, FileDataBackend>;
+// Over its open-file budget: every writer closes its file after each step and opens it again.
+struct FileDataBackendClosingFiles {
+  using Store = FileDataStore;
+  static std::unique_ptr<Store> make(const std::filesystem::path& dir, net::thread_pool& pool) {
+    return std::make_unique<FileDataStore>(dir, pool, 0);
+  }
+};
+
+using DataBackends = ::testing::Types<MemoryDataBackend, FileDataBackend, FileDataBackendClosingFiles>;
 INSTANTIATE_TYPED_TEST_SUITE_P(Local, DataStoreConformance, DataBackends);
 
 // ---------------------------------------------------------------------------------------------
@@ -106,6 +114,44 @@ TEST(FileDataStore, KeepsOneFilePerUploadAndNoMarkerAfterCommit) {
   ASSERT_TRUE(test::run(io, (*w)->commit()));
   EXPECT_FALSE(std::filesystem::exists(marker));
   EXPECT_EQ(std::filesystem::file_size(store.path_of("u1")), 3u);
+  pool.join();
+}
+
+std::size_t open_fds() {
+  return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                                                std::filesystem::directory_iterator{}));
+}
+
+TEST(FileDataStore, OverItsOpenFileBudgetAWriterHoldsNoFileBetweenWrites) {
+  test::TempDir dir;
+  net::io_context io;
+  net::thread_pool pool(1);
+  FileDataStore store(dir.path(), pool, 1);
+  ASSERT_TRUE(test::run(io, store.create(upload("u1"))));
+  ASSERT_TRUE(test::run(io, store.create(upload("u2"))));
+  const auto before = open_fds();
+  auto w1 = test::run(io, store.open_writer(upload("u1"), false));
+  ASSERT_TRUE(w1);
+  EXPECT_EQ(open_fds(), before + 1);
+  ASSERT_TRUE(test::run(io, (*w1)->write(bytes_of("ab"))));
+  EXPECT_EQ(open_fds(), before + 1) << "within the budget the file stays open";
+  auto w2 = test::run(io, store.open_writer(upload("u2"), true));
+  ASSERT_TRUE(w2);
+  ASSERT_TRUE(test::run(io, (*w2)->write(bytes_of("xyz"))));
+  EXPECT_EQ(open_fds(), before + 1) << "the second file is over the budget: closed after the write";
+  ASSERT_TRUE(test::run(io, (*w1)->write(bytes_of("cd"))));
+  auto size1 = test::run(io, (*w1)->commit());
+  ASSERT_TRUE(size1);
+  EXPECT_EQ(*size1, 4u);
+  ASSERT_TRUE(test::run(io, (*w2)->write(bytes_of("!"))));  // opens the file again, then closes it
+  EXPECT_EQ(open_fds(), before + 1);
+  ASSERT_TRUE(test::run(io, (*w2)->discard()));
+  EXPECT_EQ(open_fds(), before + 1);
+  EXPECT_EQ(std::filesystem::file_size(store.path_of("u1")), 4u);
+  EXPECT_EQ(std::filesystem::file_size(store.path_of("u2")), 0u);
+  w1->reset();
+  w2->reset();
+  EXPECT_EQ(open_fds(), before);
   pool.join();
 }
 

@@ -3,6 +3,7 @@
 #include "store/run_blocking.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -366,16 +367,27 @@ Result<void> concat_files(const fs::path& out_path, const std::vector<std::pair<
 
 // Appends at `start` with plain pwrite() calls: the page cache absorbs them, commit() makes
 // them durable. A staged writer drops its marker before the first byte after open (or after a
-// commit); discard() returns the file to the marker's size.
+// commit); discard() returns the file to the marker's size. The file is closed between writes
+// while the store is over its open-file budget (fsync flushes the file, whichever descriptor
+// wrote the bytes).
 class FileUploadWriter final : public UploadWriter {
  public:
-  FileUploadWriter(Fd fd, fs::path data, fs::path dir, net::thread_pool& blocking, std::uint64_t start, bool staged)
+  FileUploadWriter(Fd fd, fs::path data, fs::path dir, net::thread_pool& blocking, std::uint64_t start, bool staged,
+                   std::atomic<std::size_t>& open_files, std::size_t budget)
       : fd_(std::move(fd)),
-        marker_(marker_of(data)),
+        data_(std::move(data)),
+        marker_(marker_of(data_)),
         dir_(std::move(dir)),
         blocking_(blocking),
+        open_files_(open_files),
+        budget_(budget),
         start_(start),
-        staged_(staged) {}
+        staged_(staged) {
+    ++open_files_;
+  }
+  FileUploadWriter(const FileUploadWriter&) = delete;
+  FileUploadWriter& operator=(const FileUploadWriter&) = delete;
+  ~FileUploadWriter() override { close_file(); }
 
   net::awaitable<Result<void>> write(std::span<const std::byte> data) override {
     if (data.empty()) {
@@ -390,13 +402,22 @@ class FileUploadWriter final : public UploadWriter {
       marked_ = true;
       mark_ = at;
     }
-    co_return pwrite_all(fd_.get(), data, start_ + written_, written_);
+    if (auto opened = open_file_again(); !opened) {
+      co_return opened;
+    }
+    auto r = pwrite_all(fd_.get(), data, start_ + written_, written_);
+    close_if_over_budget();
+    co_return r;
   }
 
   [[nodiscard]] std::uint64_t written() const override { return written_; }
 
   net::awaitable<Result<std::uint64_t>> commit() override {
+    if (auto opened = open_file_again(); !opened) {
+      co_return opened.error();
+    }
     auto r = co_await run_blocking(blocking_, [this] { return make_durable(fd_.get(), marked_, marker_, dir_); });
+    close_if_over_budget();
     if (!r) {
       co_return r.error();
     }
@@ -412,7 +433,11 @@ class FileUploadWriter final : public UploadWriter {
     if (!marked_) {
       co_return Result<void>{};
     }
+    if (auto opened = open_file_again(); !opened) {
+      co_return opened;
+    }
     auto r = co_await run_blocking(blocking_, [this] { return cut_back(fd_.get(), mark_, marker_, dir_); });
+    close_if_over_budget();
     if (!r) {
       co_return r;
     }
@@ -422,10 +447,36 @@ class FileUploadWriter final : public UploadWriter {
   }
 
  private:
+  Result<void> open_file_again() {
+    if (fd_.valid()) {
+      return {};
+    }
+    fd_ = open_file(data_, O_WRONLY);
+    if (!fd_.valid()) {
+      return from_errno(errno);  // the upload holds its lock: nobody removed the file
+    }
+    ++open_files_;
+    return {};
+  }
+  void close_file() {
+    if (fd_.valid()) {
+      fd_.reset();
+      --open_files_;
+    }
+  }
+  void close_if_over_budget() {
+    if (open_files_.load(std::memory_order_relaxed) > budget_) {
+      close_file();
+    }
+  }
+
   Fd fd_;
+  fs::path data_;
   fs::path marker_;
   fs::path dir_;
   net::thread_pool& blocking_;
+  std::atomic<std::size_t>& open_files_;
+  std::size_t budget_;
   std::uint64_t start_;
   bool staged_;
   bool marked_ = false;     // a marker is on disk for the bytes since mark_
@@ -471,8 +522,14 @@ class FileContentSource final : public ContentSource {
 
 }  // namespace
 
-FileDataStore::FileDataStore(std::filesystem::path root, net::thread_pool& blocking)
-    : dir_(std::move(root) / "uploads"), blocking_(blocking) {
+FileDataStore::FileDataStore(std::filesystem::path root, net::thread_pool& blocking,
+                             std::optional<std::size_t> open_file_budget)
+    : dir_(std::move(root) / "uploads"), blocking_(blocking), open_file_budget_(open_file_budget.value_or(0)) {
+  if (!open_file_budget) {
+    rlimit limit{};
+    const bool known = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY;
+    open_file_budget_ = known ? std::max<std::size_t>(64, static_cast<std::size_t>(limit.rlim_cur) / 4) : 4096;
+  }
   fs::create_directories(dir_);
   if (::access(dir_.c_str(), R_OK | W_OK | X_OK) != 0) {
     throw std::system_error(errno, std::generic_category(), "upload directory " + dir_.string() + " is not usable");
@@ -518,7 +575,8 @@ net::awaitable<Result<std::unique_ptr<UploadWriter>>> FileDataStore::open_writer
     }
   }
   co_return std::unique_ptr<UploadWriter>(
-      std::make_unique<FileUploadWriter>(std::move(fd), path, dir_, blocking_, info.offset, staged));
+      std::make_unique<FileUploadWriter>(std::move(fd), path, dir_, blocking_, info.offset, staged, open_files_,
+                                         open_file_budget_));
 }
 
 net::awaitable<Result<std::uint64_t>> FileDataStore::recover(const UploadInfo& info) {

@@ -6,19 +6,29 @@
 // chunk is appended to the same file after uploads/<id>.stage records the size before the chunk;
 // commit() fsyncs and removes the marker, discard() truncates back and removes it, and
 // recover() truncates to the marker's size when a crash left one behind.
+//
+// Open files: a writer keeps its data file open while writers hold at most `open_file_budget`
+// of them; beyond that it closes the file after each write and opens it again for the next, so
+// uploads whose clients stall cost a socket each, not a socket and a file.
 
 #include "store/data_store.hpp"
 
 #include <boost/asio/thread_pool.hpp>
 
+#include <atomic>
+#include <cstddef>
 #include <filesystem>
+#include <optional>
 
 namespace vidup::store {
 
 class FileDataStore final : public DataStore, public Concater, public ContentServer {
  public:
   // Creates <root>/uploads if needed. Throws on an unusable directory (start-up error).
-  FileDataStore(std::filesystem::path root, net::thread_pool& blocking);
+  // open_file_budget: how many data files writers may keep open between writes; by default a
+  // quarter of the process's file descriptor limit (RLIMIT_NOFILE).
+  FileDataStore(std::filesystem::path root, net::thread_pool& blocking,
+                std::optional<std::size_t> open_file_budget = std::nullopt);
 
   net::awaitable<Result<void>> create(const UploadInfo& info) override;
   net::awaitable<Result<std::unique_ptr<UploadWriter>>> open_writer(const UploadInfo& info, bool staged) override;
@@ -36,6 +46,8 @@ class FileDataStore final : public DataStore, public Concater, public ContentSer
  private:
   std::filesystem::path dir_;
   net::thread_pool& blocking_;
+  std::size_t open_file_budget_;
+  std::atomic<std::size_t> open_files_{0};  // data files writers hold open
 };
 
 }  // namespace vidup::store
