@@ -17,14 +17,19 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <future>
 #include <ostream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 namespace vidup::store {
@@ -33,6 +38,7 @@ namespace {
 using namespace conformance;  // NOLINT(google-build-using-namespace): the suite's registration names
 using core::Errc;
 using core::UploadState;
+using ErrorCode = boost::system::error_code;
 using test::bytes_of;
 
 constexpr std::size_t kMiB = 1 << 20;
@@ -431,6 +437,203 @@ TEST_P(S3Store, VirtualHostedAddressingWorksToo) {
   EXPECT_TRUE(read(store, record("vh", data.size(), data.size()), 0, data.size()) == data);
 }
 
+// ---------------------------------------------------------------------------------------------
+// The upload pipeline: full parts go up on the pool while the next one is received
+
+// Forwards each UploadPart to S3 through a client of its own (so the store's hook sees the whole
+// request) and counts how many are running at once; `fail_part` is answered with a 403 instead,
+// after `release` is set.
+class PartProbe {
+ public:
+  explicit PartProbe(const S3Config& config) : client_(config) {}
+
+  s3::Client::Hook hook() {
+    return [this](const s3::Request& q) -> std::optional<s3::Response> {
+      const auto at = q.query.find("partNumber=");
+      if (std::string_view(q.method) != "PUT" || at != 0) {
+        return std::nullopt;
+      }
+      const std::uint64_t number = std::stoull(q.query.substr(11));
+      {
+        std::lock_guard lock(mutex_);
+        max_running_ = std::max(max_running_, ++running_);
+      }
+      std::optional<s3::Response> answer;
+      if (number == fail_part_) {
+        released_.wait_for(std::chrono::seconds(60));  // the writer goes on receiving meanwhile
+        answer = s3::Response{};
+        answer->status = 403;
+        answer->code = "AccessDenied";
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // so that uploads overlap
+        answer = client_.perform(q);
+      }
+      std::lock_guard lock(mutex_);
+      --running_;
+      return answer;
+    };
+  }
+
+  void fail(std::uint64_t part) { fail_part_ = part; }
+  void release() { release_.set_value(); }
+  int max_running() {
+    std::lock_guard lock(mutex_);
+    return max_running_;
+  }
+  int running() {
+    std::lock_guard lock(mutex_);
+    return running_;
+  }
+
+ private:
+  s3::Client client_;
+  std::mutex mutex_;
+  int running_ = 0;
+  int max_running_ = 0;
+  std::uint64_t fail_part_ = 0;  // set before the writer starts
+  std::promise<void> release_;
+  std::shared_future<void> released_ = release_.get_future().share();
+};
+
+struct PatchOutcome {
+  std::optional<ErrorCode> write_error;  // the first failed write(); no more writes after it
+  Result<std::uint64_t> committed;
+};
+
+// One PATCH in one coroutine, as the handler runs it: uploads in flight keep going between
+// writes. Chunk sizes cycle through `chunks`; `after(written)` runs after each successful write.
+// Commits even after a failed write (PATCH-09), or discards when `discard`.
+net::awaitable<PatchOutcome> patch_in_one_go(S3DataStore& node, UploadInfo info, std::string_view data,
+                                             std::vector<std::size_t> chunks,
+                                             std::function<void(std::uint64_t)> after, bool discard = false) {
+  PatchOutcome out{std::nullopt, core::make_error_code(Errc::internal)};
+  auto w = co_await node.open_writer(info, discard);
+  if (!w) {
+    out.committed = w.error();
+    co_return out;
+  }
+  std::size_t next = 0;
+  for (std::size_t at = 0; at < data.size();) {
+    const std::size_t n = std::min(chunks[next++ % chunks.size()], data.size() - at);
+    auto r = co_await (*w)->write(bytes_of(data.substr(at, n)));
+    if (!r) {
+      out.write_error = r.error();
+      break;
+    }
+    at += n;
+    after((*w)->written());
+  }
+  if (discard) {
+    auto r = co_await (*w)->discard();
+    out.committed = r ? Result<std::uint64_t>((*w)->written()) : Result<std::uint64_t>(r.error());
+  } else {
+    out.committed = co_await (*w)->commit();
+  }
+  co_return out;
+}
+
+TEST_P(S3Store, PartsInFlightOneTwoOrFourWriteTheSameBytesInOddChunks) {
+  const std::uint64_t p = part_size();
+  const std::uint64_t size = 7 * p + 4321;  // the second PATCH fills 5 parts
+  const std::string data = pattern(size, 80);
+  // Odd sizes, one larger than a part (a single write that fills two parts), one of 1 byte.
+  const std::vector<std::size_t> chunks{65537, 1, 300007, p + p / 2 + 3, 4099};
+  for (std::size_t n : {1, 2, 4}) {
+    SCOPED_TRACE("parts_in_flight " + std::to_string(n));
+    net::thread_pool pool(6);
+    auto config = test::s3_test_config(prefix_, p);
+    config.parts_in_flight = n;
+    PartProbe probe(config);
+    {
+      S3DataStore node(config, pool);
+      node.set_request_hook_for_tests(probe.hook());
+      const std::string id = "n" + std::to_string(n);
+      create(node, id, size);
+      // Two PATCHes: the first stops inside slot 2 (a tail), the second starts from it.
+      const std::uint64_t first = 2 * p + 777;
+      auto a = run(patch_in_one_go(node, record(id, 0, size), std::string_view(data).substr(0, first), chunks,
+                                   [](std::uint64_t) {}));
+      ASSERT_FALSE(a.write_error) << a.write_error->message();
+      ASSERT_TRUE(a.committed) << a.committed.error().message();
+      ASSERT_EQ(*a.committed, first);
+      auto b = run(patch_in_one_go(node, record(id, first, size), std::string_view(data).substr(first), chunks,
+                                   [](std::uint64_t) {}));
+      ASSERT_FALSE(b.write_error) << b.write_error->message();
+      ASSERT_TRUE(b.committed) << b.committed.error().message();
+      ASSERT_EQ(*b.committed, size);
+      EXPECT_EQ(probe.running(), 0);  // commit() waited for every upload
+      // Never more than n at once, and the pipeline really overlaps them.
+      EXPECT_EQ(probe.max_running(), static_cast<int>(n));
+      EXPECT_TRUE(read(*node_b_, record(id, size, size), 0, size) == data);
+    }
+    pool.join();
+  }
+}
+
+TEST_P(S3Store, APartThatFailsWhileTheNextIsReceivedFailsTheCommitAndTheNextWriterRewinds) {
+  const std::uint64_t p = part_size();
+  const std::uint64_t size = 4 * p + 1000;
+  const std::string good = pattern(size, 90);
+  const std::string other = pattern(size, 91);
+  create(*node_a_, "u", size);
+  ASSERT_EQ(patch(*node_a_, record("u", 0, size), std::string_view(good).substr(0, p + 100), 65536), p + 100);
+  net::thread_pool pool(4);
+  auto config = test::s3_test_config(prefix_, p);
+  config.parts_in_flight = 2;
+  PartProbe probe(config);
+  probe.fail(2);  // slot 1: [p, 2p), begun by the first PATCH's tail
+  {
+    S3DataStore node(config, pool);
+    node.set_request_hook_for_tests(probe.hook());
+    // Bytes the next writer must replace: part 3 of this writer succeeds, part 2 fails.
+    const std::uint64_t end = 3 * p + 500;
+    bool released = false;
+    auto out = run(patch_in_one_go(node, record("u", p + 100, size), std::string_view(other).substr(p + 100, end - p - 100),
+                                   {100003}, [&](std::uint64_t written) {
+                                     // Part 2 is on its way; fail it while slot 2 is being received.
+                                     if (!released && p + 100 + written > 2 * p + p / 2) {
+                                       for (int i = 0; i < 6000 && probe.running() == 0; ++i) {
+                                         std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                                       }
+                                       EXPECT_EQ(probe.running(), 1);  // part 2, held by the probe
+                                       probe.release();
+                                       released = true;
+                                     }
+                                   }));
+    ASSERT_TRUE(released);
+    ASSERT_FALSE(out.committed) << "commit() counted a part whose upload failed: " << *out.committed;
+    EXPECT_EQ(out.committed.error(), Errc::storage_error);
+    if (out.write_error) {
+      EXPECT_EQ(*out.write_error, Errc::storage_error);
+    }
+    EXPECT_EQ(probe.running(), 0);
+  }
+  pool.join();
+  // The record still says p + 100: the next writer (another node) rewinds over parts 2 and 3.
+  ASSERT_EQ(patch(*node_b_, record("u", p + 100, size), std::string_view(good).substr(p + 100), 77777), size);
+  EXPECT_TRUE(read(*node_a_, record("u", size, size), 0, size) == good);
+}
+
+TEST_P(S3Store, DiscardWaitsForThePartsInFlight) {
+  const std::uint64_t p = part_size();
+  const std::string data = pattern(3 * p + 5, 100);
+  net::thread_pool pool(4);
+  auto config = test::s3_test_config(prefix_, p);
+  config.parts_in_flight = 2;
+  PartProbe probe(config);
+  {
+    S3DataStore node(config, pool);
+    node.set_request_hook_for_tests(probe.hook());
+    create(node, "u", std::nullopt);
+    auto out = run(patch_in_one_go(node, record("u", 0, std::nullopt), data, {p / 3 + 1}, [](std::uint64_t) {}, true));
+    ASSERT_TRUE(out.committed) << out.committed.error().message();
+    EXPECT_EQ(*out.committed, 0u);
+    EXPECT_EQ(probe.running(), 0);  // nothing of the discarded writer can land after discard()
+    EXPECT_EQ(probe.max_running(), 2);
+  }
+  pool.join();
+}
+
 INSTANTIATE_TEST_SUITE_P(s3_test, S3Store, ::testing::Values(kS3MinPartSize));
 
 // ---------------------------------------------------------------------------------------------
@@ -543,6 +746,7 @@ struct ConfigCase {
   std::string endpoint, region, bucket, prefix;
   bool path_style = true;
   std::size_t part_size = 8 << 20;
+  std::size_t parts_in_flight = 2;
 };
 
 // Names the case in test listings (instead of a byte dump).
@@ -587,6 +791,7 @@ TEST_P(S3ConfigFrom, ParsesTheUrlAndTheEnvironment) {
   EXPECT_EQ(got->prefix, c.prefix);
   EXPECT_EQ(got->path_style, c.path_style);
   EXPECT_EQ(got->part_size, c.part_size);
+  EXPECT_EQ(got->parts_in_flight, c.parts_in_flight);
   EXPECT_EQ(got->access_key, "AK");
   EXPECT_EQ(got->secret_key, "SK");
   EXPECT_EQ(got->session_token, c.env.count("AWS_SESSION_TOKEN") ? c.env.at("AWS_SESSION_TOKEN") : "");
@@ -618,6 +823,10 @@ INSTANTIATE_TEST_SUITE_P(
                    true},
         ConfigCase{"options", "s3://b12?part_size=16777216&path_style=false", kLocal, {}, "http://127.0.0.1:7480",
                    "us-east-1", "b12", "", false, 16 << 20},
+        ConfigCase{"parts_in_flight", "s3://b12?parts_in_flight=4", kLocal, {}, "http://127.0.0.1:7480", "us-east-1",
+                   "b12", "", true, 8 << 20, 4},
+        ConfigCase{"no_pipeline", "s3://b12?parts_in_flight=0", kLocal, {}, "http://127.0.0.1:7480", "us-east-1", "b12",
+                   "", true, 8 << 20, 0},
         refused("not_s3", "https://b12/p", kKeys, S3ConfigError::not_s3_url),
         refused("no_bucket", "s3://", kKeys, S3ConfigError::invalid_bucket),
         refused("bad_bucket", "s3://Bad_Bucket/p", kKeys, S3ConfigError::invalid_bucket),
@@ -625,6 +834,8 @@ INSTANTIATE_TEST_SUITE_P(
         refused("space_in_prefix", "s3://b12/a b", kKeys, S3ConfigError::invalid_prefix),
         refused("small_parts", "s3://b12?part_size=1048576", kKeys, S3ConfigError::invalid_part_size),
         refused("unknown_option", "s3://b12?acl=public", kKeys, S3ConfigError::invalid_option),
+        refused("many_in_flight", "s3://b12?parts_in_flight=65", kKeys, S3ConfigError::invalid_parts_in_flight),
+        refused("bad_in_flight", "s3://b12?parts_in_flight=two", kKeys, S3ConfigError::invalid_parts_in_flight),
         refused("no_secret", "s3://b12", {{"AWS_ACCESS_KEY_ID", "AK"}}, S3ConfigError::missing_credentials),
         refused("bad_endpoint", "s3://b12", with(kKeys, {{"AWS_ENDPOINT_URL", "ftp://host"}}), S3ConfigError::invalid_endpoint),
         refused("endpoint_with_path", "s3://b12", with(kKeys, {{"AWS_ENDPOINT_URL", "http://host/base"}}), S3ConfigError::invalid_endpoint)),

@@ -9,6 +9,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -54,6 +56,12 @@ class Client {
   // this store sends is safe to repeat). Blocking.
   Response perform(const Request& r);
 
+  // Tests only (fault injection): from now on every request is first shown to `hook`; an answer
+  // it returns is taken instead of sending the request. Called on the blocking pool, possibly
+  // from several threads at once. An empty function removes the hook.
+  using Hook = std::function<std::optional<Response>(const Request&)>;
+  void set_hook_for_tests(Hook hook);
+
   [[nodiscard]] const S3Config& config() const { return config_; }
   // The full key of `name` under the configured prefix.
   [[nodiscard]] std::string key(std::string_view name) const;
@@ -68,6 +76,7 @@ class Client {
   std::string bucket_base_;  // scheme://host[:port]/bucket or scheme://bucket.host[:port]
   std::mutex mutex_;
   std::vector<void*> idle_;  // CURL* easy handles with live connections
+  std::shared_ptr<const Hook> hook_;  // guarded by mutex_
 };
 
 // URI-encodes everything but RFC 3986 unreserved characters (and '/' when keep_slash).

@@ -23,13 +23,15 @@ class S3ConfigCategory final : public boost::system::error_category {
       case S3ConfigError::invalid_prefix:
         return "the S3 key prefix must not contain control characters, spaces or empty segments";
       case S3ConfigError::invalid_option:
-        return "the S3 store URL accepts only ?part_size=BYTES and path_style=true|false";
+        return "the S3 store URL accepts only ?part_size=BYTES, parts_in_flight=N and path_style=true|false";
       case S3ConfigError::invalid_part_size:
         return "the S3 part size must be between 5 MiB (5242880) and 5 GiB";
       case S3ConfigError::missing_credentials:
         return "S3 credentials missing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
       case S3ConfigError::invalid_endpoint:
         return "AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL must be http://HOST[:PORT] or https://HOST[:PORT]";
+      case S3ConfigError::invalid_parts_in_flight:
+        return "the S3 parts_in_flight must be a number from 0 to 64";
     }
     return "invalid S3 configuration";
   }
@@ -83,17 +85,30 @@ std::optional<std::string> normalize_endpoint(std::string e) {
   return e;
 }
 
+std::optional<std::uint64_t> whole_number(std::string_view value) {
+  std::uint64_t v = 0;
+  const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (ec != std::errc{} || ptr != value.data() + value.size() || value.empty()) {
+    return std::nullopt;
+  }
+  return v;
+}
+
 core::Result<void> apply_option(S3Config& c, std::string_view name, std::string_view value) {
   if (name == "part_size") {
-    std::uint64_t v = 0;
-    const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-    if (ec != std::errc{} || ptr != value.data() + value.size()) {
+    const auto v = whole_number(value);
+    if (!v || *v < kS3MinPartSize || *v > kS3MaxPartSize) {
       return make_error_code(S3ConfigError::invalid_part_size);
     }
-    if (v < kS3MinPartSize || v > kS3MaxPartSize) {
-      return make_error_code(S3ConfigError::invalid_part_size);
+    c.part_size = static_cast<std::size_t>(*v);
+    return {};
+  }
+  if (name == "parts_in_flight") {
+    const auto v = whole_number(value);
+    if (!v || *v > kS3MaxPartsInFlight) {
+      return make_error_code(S3ConfigError::invalid_parts_in_flight);
     }
-    c.part_size = static_cast<std::size_t>(v);
+    c.parts_in_flight = static_cast<std::size_t>(*v);
     return {};
   }
   if (name == "path_style") {

@@ -8,9 +8,11 @@
 //   <id>.info      immutable: the multipart upload id and P (absent for size 0)
 //   <id>.tail.<k>  the first bytes of slot k, put by commit(); removed at completion
 //   <id>           the finished object (CompleteMultipartUpload, or concatenation)
-// A writer holds at most one part in memory and uploads each part as soon as it is full, so
-// nothing written becomes visible before the record moves: discard() just drops the buffer and
-// recover() returns the record's offset without changing anything in S3. Another node can take
+// A writer hands each full part to the blocking pool and receives the next one meanwhile (at
+// most S3Config::parts_in_flight uploads at once, so about parts_in_flight + 1 parts in memory);
+// commit() waits for them all. Nothing written becomes visible before the record moves:
+// discard() waits for the uploads in flight and drops the buffer, and recover() returns the
+// record's offset without changing anything in S3. Another node can take
 // over an upload at any offset the record holds. A finished upload with no object yet (its
 // last PATCH was empty) is completed by the first reader or concatenation.
 //
@@ -19,6 +21,7 @@
 // quota, max_size_exceeded past 10000 parts.
 
 #include "store/data_store.hpp"
+#include "store/s3/s3_client.hpp"
 #include "store/s3/s3_config.hpp"
 
 #include <boost/asio/thread_pool.hpp>
@@ -65,9 +68,11 @@ class S3DataStore final : public DataStore, public Concater, public ContentServe
   [[nodiscard]] std::uint64_t max_upload_size() const;
   // The full key of an upload's finished object.
   [[nodiscard]] std::string object_key(const std::string& id) const;
+  // Tests only: fault injection, see s3::Client::set_hook_for_tests.
+  void set_request_hook_for_tests(s3::Client::Hook hook);
 
  private:
-  std::unique_ptr<s3::Shared> shared_;
+  std::shared_ptr<s3::Shared> shared_;  // shared with uploads still in flight on the pool
   net::thread_pool& blocking_;
 };
 
