@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <functional>
 #include <future>
@@ -441,8 +442,10 @@ TEST_P(S3Store, VirtualHostedAddressingWorksToo) {
 // The upload pipeline: full parts go up on the pool while the next one is received
 
 // Forwards each UploadPart to S3 through a client of its own (so the store's hook sees the whole
-// request) and counts how many are running at once; `fail_part` is answered with a 403 instead,
-// after `release` is set.
+// request) and counts how many are running at once. With gate(n), uploads are held until n have
+// been running at once (or 60 s passed: a writer that does not overlap them fails the test
+// instead of hanging it), so the count does not depend on timing. The part given to fail() is
+// answered with a 403 instead, once release() was called.
 class PartProbe {
  public:
   explicit PartProbe(const S3Config& config) : client_(config) {}
@@ -455,8 +458,10 @@ class PartProbe {
       }
       const std::uint64_t number = std::stoull(q.query.substr(11));
       {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
         max_running_ = std::max(max_running_, ++running_);
+        gate_open_.notify_all();
+        gate_open_.wait_for(lock, std::chrono::seconds(60), [this] { return max_running_ >= gate_; });
       }
       std::optional<s3::Response> answer;
       if (number == fail_part_) {
@@ -465,7 +470,6 @@ class PartProbe {
         answer->status = 403;
         answer->code = "AccessDenied";
       } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // so that uploads overlap
         answer = client_.perform(q);
       }
       std::lock_guard lock(mutex_);
@@ -475,6 +479,11 @@ class PartProbe {
   }
 
   void fail(std::uint64_t part) { fail_part_ = part; }
+  void gate(int n) {
+    std::lock_guard lock(mutex_);
+    gate_ = n;
+    max_running_ = 0;
+  }
   void release() { release_.set_value(); }
   int max_running() {
     std::lock_guard lock(mutex_);
@@ -488,6 +497,8 @@ class PartProbe {
  private:
   s3::Client client_;
   std::mutex mutex_;
+  std::condition_variable gate_open_;
+  int gate_ = 0;
   int running_ = 0;
   int max_running_ = 0;
   std::uint64_t fail_part_ = 0;  // set before the writer starts
@@ -556,6 +567,7 @@ TEST_P(S3Store, PartsInFlightOneTwoOrFourWriteTheSameBytesInOddChunks) {
       ASSERT_FALSE(a.write_error) << a.write_error->message();
       ASSERT_TRUE(a.committed) << a.committed.error().message();
       ASSERT_EQ(*a.committed, first);
+      probe.gate(static_cast<int>(n));  // the second PATCH fills 5 parts: enough to reach n
       auto b = run(patch_in_one_go(node, record(id, first, size), std::string_view(data).substr(first), chunks,
                                    [](std::uint64_t) {}));
       ASSERT_FALSE(b.write_error) << b.write_error->message();
@@ -625,6 +637,7 @@ TEST_P(S3Store, DiscardWaitsForThePartsInFlight) {
     S3DataStore node(config, pool);
     node.set_request_hook_for_tests(probe.hook());
     create(node, "u", std::nullopt);
+    probe.gate(2);
     auto out = run(patch_in_one_go(node, record("u", 0, std::nullopt), data, {p / 3 + 1}, [](std::uint64_t) {}, true));
     ASSERT_TRUE(out.committed) << out.committed.error().message();
     EXPECT_EQ(*out.committed, 0u);
