@@ -24,15 +24,14 @@ net::awaitable<std::optional<std::uint64_t>> Handler::final_length(const core::U
 }
 
 net::awaitable<Response> Handler::head(Ctx& ctx) {
-  // HEAD-14: taking the lock asks an in-flight PATCH to stop and make its bytes durable, so the
-  // offset reported is exactly what a following PATCH must send (a resuming client's HEAD
-  // pre-empts the PATCH its dropped connection left behind).
-  auto lock = co_await stores_.locker().acquire(ctx.id, [] {}, config_.lock_wait);
-  if (!lock) {
+  // HEAD-14: an in-flight PATCH is asked to stop and make its bytes durable, and HEAD waits until
+  // it has let go, so the offset reported is exactly what a following PATCH must send (a resuming
+  // client's HEAD pre-empts the PATCH its dropped connection left behind). HEADs do not exclude
+  // each other: a record is only read.
+  if (auto settled = co_await stores_.locker().await_free(ctx.id, config_.lock_wait); !settled) {
     co_return error(Errc::locked);
   }
   auto info = co_await load(ctx.id, ctx.now);
-  lock->reset();
   Response r;
   if (!info) {
     r = error(core::to_errc(info.error()));  // HEAD-05: no Upload-Offset

@@ -96,7 +96,7 @@ std::optional<ServeConfig> parse_serve_args(int argc, const char* const* argv) {
        "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN; region from AWS_REGION; endpoint from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL)")
       ("s3-endpoint", po::value(&s3_endpoint), "S3 endpoint URL, e.g. http://127.0.0.1:7480 (default: the AWS_* variables, else AWS)")
       ("s3-region", po::value(&s3_region), "S3 region for request signing (default: AWS_REGION, else us-east-1)")
-      ("s3-part-size", po::value(&s3_part_size)->default_value(0), "bytes per multipart part, at least 5 MiB (0 = 8 MiB); memory per active upload is about one part")
+      ("s3-part-size", po::value(&s3_part_size)->default_value(0), "bytes per multipart part, at least 5 MiB (0 = 8 MiB); memory per active upload is about 3 parts (2 uploading while the next fills)")
       ("s3-virtual-hosted", po::bool_switch(&s3_virtual_hosted), "address the bucket as BUCKET.host instead of host/BUCKET")
       ("db", po::value(&db_url)->default_value("sqlite"),
        "where records go: 'sqlite' (--data/vidup.db) or a postgres:// URL (records and cross-node locks; "

@@ -30,6 +30,17 @@ class Locker {
   virtual net::awaitable<Result<std::unique_ptr<Lock>>> acquire(const std::string& id,
                                                                 std::function<void()> on_release_requested,
                                                                 std::chrono::milliseconds wait) = 0;
+  // For a reader that must see the holder's work settled (HEAD-14): asks the holder of `id`'s
+  // lock, if there is one, to let go, and completes once the lock is free, without taking it.
+  // Errc::locked after `wait`. Readers do not exclude each other. The default takes the lock and
+  // drops it at once.
+  virtual net::awaitable<Result<void>> await_free(const std::string& id, std::chrono::milliseconds wait) {
+    auto lock = co_await acquire(id, [] {}, wait);
+    if (!lock) {
+      co_return lock.error();
+    }
+    co_return Result<void>{};
+  }
 };
 
 }  // namespace vidup::store

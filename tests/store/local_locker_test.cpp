@@ -82,6 +82,60 @@ TEST(LocalLocker, SecondAcquireAsksTheHolderAndGetsTheLockWhenItIsDropped) {
   h->first.reset();  // breaks nothing: the callback that held `h` went with the first lock
 }
 
+// await_free (HEAD-14's reader): asks the holder like acquire, but takes nothing.
+net::awaitable<void> await_free_after_hand_over(std::shared_ptr<HandOver> h) {
+  auto ex = co_await net::this_coro::executor;
+  std::function<void()> on_release = [ex, h] {
+    ++h->asked;
+    net::post(ex, [h] { h->first.reset(); });
+  };
+  auto r = co_await h->locker.acquire("u1", std::move(on_release), 0ms);
+  EXPECT_TRUE(r);
+  h->first = std::move(*r);
+  const auto start = std::chrono::steady_clock::now();
+  auto settled = co_await h->locker.await_free("u1", 10s);
+  EXPECT_TRUE(settled);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "woken by the release, not by the deadline";
+  EXPECT_EQ(h->first, nullptr);
+  EXPECT_EQ(h->locker.held(), 0u) << "the reader took no lock";
+  h->got = settled.has_value();
+}
+
+TEST(LocalLocker, AwaitFreeAsksTheHolderWaitsForTheReleaseAndTakesNothing) {
+  net::io_context io;
+  auto h = std::make_shared<HandOver>();
+  test::run(io, await_free_after_hand_over(h));
+  EXPECT_EQ(h->asked, 1);
+  EXPECT_TRUE(h->got);
+}
+
+TEST(LocalLocker, AwaitFreeOnAFreeLockCompletesAtOnceAndReadersDoNotExcludeEachOther) {
+  net::io_context io;
+  LocalLocker locker;
+  EXPECT_TRUE(test::run(io, locker.await_free("u1", 0ms)));
+  EXPECT_TRUE(test::run(io, locker.await_free("u1", 0ms)));
+  EXPECT_EQ(locker.held(), 0u);
+  auto lock = test::run(io, locker.acquire(
+                                "u1", [] {}, 0ms));
+  EXPECT_TRUE(lock) << "a writer is not kept out by earlier readers";
+}
+
+TEST(LocalLocker, AwaitFreeOnAHolderThatNeverLetsGoFailsWithLocked) {
+  net::io_context io;
+  LocalLocker locker;
+  int asked = 0;
+  auto first = test::run(io, locker.acquire(
+                                 "u1", [&] { ++asked; }, 0ms));
+  ASSERT_TRUE(first);
+  const auto start = std::chrono::steady_clock::now();
+  auto settled = test::run(io, locker.await_free("u1", 50ms));
+  ASSERT_FALSE(settled);
+  EXPECT_EQ(settled.error(), Errc::locked);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(locker.held(), 1u);
+}
+
 TEST(LocalLocker, AHolderThatNeverLetsGoMakesTheNewcomerFailWithLocked) {
   net::io_context io;
   LocalLocker locker;

@@ -112,18 +112,41 @@ net::awaitable<Result<std::unique_ptr<Lock>>> LocalLocker::acquire(const std::st
                                                                    std::chrono::milliseconds wait) {
   const auto state = state_;  // keeps the table alive even if the locker goes away while we wait
   const std::string key = id;
-  const auto deadline = Clock::now() + wait;
+  auto taken = co_await take_or_wait(state, key, &on_release_requested, Clock::now() + wait);
+  if (!taken) {
+    co_return taken.error();
+  }
+  co_return std::unique_ptr<Lock>(std::make_unique<LocalLock>(state, key));
+}
+
+net::awaitable<Result<void>> LocalLocker::await_free(const std::string& id, std::chrono::milliseconds wait) {
+  {
+    std::lock_guard lock(state_->mutex);
+    if (!state_->held.contains(id)) {
+      co_return Result<void>{};  // the common case: nobody writes this upload
+    }
+  }
+  co_return co_await take_or_wait(state_, id, nullptr, Clock::now() + wait);
+}
+
+// With `on_release_requested`, takes the lock (entering it with that callback); without, only
+// waits until the lock is free. Either way the holder found is asked once to let go.
+net::awaitable<Result<void>> LocalLocker::take_or_wait(std::shared_ptr<State> state, std::string key,
+                                                       std::function<void()>* on_release_requested,
+                                                       Clock::time_point deadline) {
   const auto ex = co_await net::this_coro::executor;
   for (;;) {
-    bool taken = false;
+    bool free = false;
     std::function<void()> ask_holder;
     std::shared_ptr<WaiterSlot> slot;
     {
       std::lock_guard lock(state->mutex);
       auto it = state->held.find(key);
       if (it == state->held.end()) {
-        state->held.emplace(key, State::Entry{std::move(on_release_requested), false, {}});
-        taken = true;
+        if (on_release_requested != nullptr) {
+          state->held.emplace(key, State::Entry{std::move(*on_release_requested), false, {}});
+        }
+        free = true;
       } else {
         if (!it->second.release_requested) {
           it->second.release_requested = true;
@@ -135,8 +158,8 @@ net::awaitable<Result<std::unique_ptr<Lock>>> LocalLocker::acquire(const std::st
         }
       }
     }
-    if (taken) {
-      co_return std::unique_ptr<Lock>(std::make_unique<LocalLock>(state, key));
+    if (free) {
+      co_return Result<void>{};
     }
     if (ask_holder) {
       ask_holder();  // outside the mutex: the holder may do anything, even release at once
