@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <tuple>
 
 namespace vidup::handler {
 
@@ -225,6 +226,8 @@ net::awaitable<Result<void>> Handler::save_progress(UploadInfo& info, std::uint6
   const auto now = clock_();
   const bool advanced = new_offset != info.offset;
   const bool was_finished = info.is_finished();
+  // On a failed update `info` is put back as stored, so the caller reports the recorded offset.
+  const auto before = std::tuple(info.offset, info.updated_at, info.state, info.expires_at);
   info.offset = new_offset;
   info.updated_at = now;
   if (info.size && info.offset == *info.size) {
@@ -235,6 +238,7 @@ net::awaitable<Result<void>> Handler::save_progress(UploadInfo& info, std::uint6
   }
   auto saved = co_await stores_.info().update(info);
   if (!saved) {
+    std::tie(info.offset, info.updated_at, info.state, info.expires_at) = before;
     co_return saved;
   }
   if (info.is_finished() && !was_finished) {  // side effects once, on the transition (POST-06)
@@ -387,6 +391,16 @@ net::awaitable<Result<std::size_t>> Handler::recover() {
   for (auto& info : *active) {
     if (info.is_final()) {
       co_await try_complete_final(info.id);
+    }
+  }
+  // Bytes no record names: a crash between the two writes of a creation (the data comes first),
+  // before any 201. No client knows the id, so they go.
+  if (auto stored = co_await stores_.data().stored_ids()) {
+    for (const auto& id : *stored) {
+      auto known = co_await stores_.info().get(id);
+      if (!known && known.error() == make_error_code(Errc::not_found) && co_await stores_.data().remove(id)) {
+        ++changed;
+      }
     }
   }
   co_return changed;

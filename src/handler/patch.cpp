@@ -164,6 +164,10 @@ net::awaitable<Errc> Handler::append_body(UploadInfo& info, BodySource& body, co
   }
   auto saved = co_await save_progress(info, *committed);
   if (!saved) {
+    // The record keeps the old offset (a full disk: SQLite could not write). Drop the bytes it
+    // does not cover now, not at the next PATCH, so HEAD and the data agree and the space is
+    // free again; the client resumes from the offset this answer reports.
+    static_cast<void>(co_await stores_.data().open_writer(info, false));
     co_return core::to_errc(saved.error());
   }
   co_return failure;

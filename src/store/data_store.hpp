@@ -65,6 +65,10 @@ class DataStore {
   virtual net::awaitable<Result<std::uint64_t>> recover(const UploadInfo& info) = 0;
   // Removes all bytes of an upload. Removing an unknown upload succeeds.
   virtual net::awaitable<Result<void>> remove(const std::string& id) = 0;
+  // Crash recovery: the ids that have bytes stored, so that recovery can remove those no record
+  // names (a crash between the two writes of a creation). A store that cannot list cheaply
+  // returns none.
+  virtual net::awaitable<Result<std::vector<std::string>>> stored_ids() { co_return std::vector<std::string>{}; }
 };
 
 // Optional capability: concatenation (Upload-Concat final). Writes the partials' bytes, in

@@ -331,6 +331,22 @@ Result<std::uint64_t> recover_file(const fs::path& path, const fs::path& dir) {
   return *size;
 }
 
+// The ids that have a data file in `dir` (stage markers and stray names are not ids).
+Result<std::vector<std::string>> list_ids(const fs::path& dir) {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (safe_id(name)) {
+      ids.push_back(std::move(name));
+    }
+  }
+  if (ec) {
+    return from_errno(ec.value());
+  }
+  return ids;
+}
+
 Result<void> remove_file(const fs::path& path, const fs::path& dir) {
   if (auto s = unlink_if_exists(marker_of(path)); !s) {
     return s;
@@ -593,6 +609,10 @@ net::awaitable<Result<void>> FileDataStore::remove(const std::string& id) {
   }
   const fs::path path = path_of(id);
   co_return co_await run_blocking(blocking_, [this, &path] { return remove_file(path, dir_); });
+}
+
+net::awaitable<Result<std::vector<std::string>>> FileDataStore::stored_ids() {
+  co_return co_await run_blocking(blocking_, [this] { return list_ids(dir_); });
 }
 
 net::awaitable<Result<void>> FileDataStore::concatenate(const UploadInfo& final_upload,

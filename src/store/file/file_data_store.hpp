@@ -34,6 +34,7 @@ class FileDataStore final : public DataStore, public Concater, public ContentSer
   net::awaitable<Result<std::unique_ptr<UploadWriter>>> open_writer(const UploadInfo& info, bool staged) override;
   net::awaitable<Result<std::uint64_t>> recover(const UploadInfo& info) override;
   net::awaitable<Result<void>> remove(const std::string& id) override;
+  net::awaitable<Result<std::vector<std::string>>> stored_ids() override;
 
   net::awaitable<Result<void>> concatenate(const UploadInfo& final_upload,
                                            const std::vector<UploadInfo>& partials) override;

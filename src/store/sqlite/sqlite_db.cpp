@@ -23,9 +23,13 @@ std::string column_text(sqlite3_stmt* s, int i) {
 
 bool column_null(sqlite3_stmt* s, int i) { return sqlite3_column_type(s, i) == SQLITE_NULL; }
 
+boost::system::error_code step_error(int rc) {
+  return core::make_error_code((rc & 0xff) == SQLITE_FULL ? core::Errc::storage_full : core::Errc::storage_error);
+}
+
 Result<void> run(Use& use) {
-  if (use.step() != SQLITE_DONE) {
-    return core::make_error_code(core::Errc::storage_error);
+  if (const int rc = use.step(); rc != SQLITE_DONE) {
+    return step_error(rc);
   }
   return {};
 }

@@ -89,8 +89,12 @@ class Use {
 std::string column_text(sqlite3_stmt* s, int i);  // NULL reads as ""
 bool column_null(sqlite3_stmt* s, int i);
 
-// Runs a statement that returns no rows: Errc::storage_error on any failure, a constraint
-// violation (duplicate key) included.
+// The error for a step that failed with `rc`: Errc::storage_full when the disk is full
+// (SQLITE_FULL, a 507 the client can act on), Errc::storage_error otherwise.
+boost::system::error_code step_error(int rc);
+
+// Runs a statement that returns no rows: step_error() on any failure, a constraint violation
+// (duplicate key) included.
 Result<void> run(Use& use);
 
 // Runs an UPDATE or DELETE of one row by key: Errc::not_found when it matched none.
@@ -109,7 +113,7 @@ Result<std::vector<T>> all_rows(Use& use, Result<T> (*read)(sqlite3_stmt*)) {
     out.push_back(std::move(*r));
   }
   if (rc != SQLITE_DONE) {
-    return core::make_error_code(core::Errc::storage_error);
+    return step_error(rc);
   }
   return out;
 }
@@ -122,7 +126,7 @@ Result<T> one_row(Use& use, Result<T> (*read)(sqlite3_stmt*)) {
     return core::make_error_code(core::Errc::not_found);
   }
   if (rc != SQLITE_ROW) {
-    return core::make_error_code(core::Errc::storage_error);
+    return step_error(rc);
   }
   return read(use.get());
 }

@@ -179,16 +179,18 @@ struct SqliteInfoStore::Impl {
   // Runs `body` (returning Result<T>) inside BEGIN IMMEDIATE .. COMMIT; rolls back on failure.
   template <class F>
   auto transaction(F body) -> decltype(body()) {
-    if (!step_done(begin)) {
-      return fail(Errc::storage_error);
+    if (const int rc = Use(begin).step(); rc != SQLITE_DONE) {
+      return sqlite_detail::step_error(rc);
     }
     auto r = body();
-    if (!r || !step_done(commit)) {
+    if (!r) {
       step_done(rollback);
-      if (!r) {
-        return r;
-      }
-      return fail(Errc::storage_error);
+      return r;
+    }
+    // In WAL mode the pages are written here: a full disk shows up at COMMIT.
+    if (const int rc = Use(commit).step(); rc != SQLITE_DONE) {
+      step_done(rollback);
+      return sqlite_detail::step_error(rc);
     }
     return r;
   }
