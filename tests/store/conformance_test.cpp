@@ -252,6 +252,30 @@ TEST(SqliteInfoStore, UpgradesAVersion1DatabaseGivingOldRecordsAnEmptyOwner) {
   pool.join();
 }
 
+// Every HEAD and PATCH reads a record: one this store wrote or read is answered from memory,
+// without a trip to the blocking pool (here: a pool whose threads are gone), and stays current.
+TEST(SqliteInfoStore, AKnownRecordIsReadWithoutThePoolAndStaysCurrent) {
+  test::TempDir dir;
+  net::io_context io;
+  net::thread_pool pool(1);
+  SqliteInfoStore store(dir.path() / "vidup.db", pool);
+  UploadInfo a = record("a1");
+  a.metadata_raw = "k dg==";
+  ASSERT_TRUE(test::run(io, store.insert(a)));
+  a.offset = 5;
+  a.expires_at = 99;
+  ASSERT_TRUE(test::run(io, store.update(a)));
+  ASSERT_TRUE(test::run(io, store.insert(record("b1"))));
+  ASSERT_TRUE(test::run(io, store.remove("b1")));
+  pool.stop();
+  pool.join();
+  auto got = test::run(io, store.get("a1"));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->offset, 5u);
+  EXPECT_EQ(got->expires_at, 99);
+  EXPECT_EQ(got->metadata.get("k"), std::optional<std::string_view>("v"));
+}
+
 TEST(SqliteInfoStore, UnusablePathThrowsAtStartUp) {
   test::TempDir dir;
   net::thread_pool pool(1);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 namespace vidup::store {
@@ -123,11 +124,61 @@ Result<UploadInfo> upload_row(sqlite3_stmt* s) {
 
 Result<std::string> partial_id_row(sqlite3_stmt* s) { return column_text(s, 0); }
 
+// Records as this store last wrote or read them, so get() (every HEAD and PATCH) is answered
+// without a trip to the blocking pool. Only this store writes the uploads table, and it changes
+// the cache while it holds the connection's mutex, in the order of the database's writes;
+// readers take only the cache's own mutex. Bounded: past kLimit an arbitrary entry goes.
+class RecordCache {
+ public:
+  std::optional<UploadInfo> find(const std::string& id) const {
+    std::lock_guard lock(mutex_);
+    auto it = records_.find(id);
+    if (it == records_.end()) {
+      return std::nullopt;
+    }
+    return it->second;
+  }
+  void remember(const UploadInfo& info) {
+    std::lock_guard lock(mutex_);
+    if (records_.size() >= kLimit && !records_.contains(info.id)) {
+      records_.erase(records_.begin());
+    }
+    records_.insert_or_assign(info.id, info);
+  }
+  // After update(): the fields it writes, in an entry that exists.
+  void refresh(const UploadInfo& info) {
+    std::lock_guard lock(mutex_);
+    auto it = records_.find(info.id);
+    if (it == records_.end()) {
+      return;
+    }
+    it->second.size = info.size;
+    it->second.offset = info.offset;
+    it->second.state = info.state;
+    it->second.updated_at = info.updated_at;
+    it->second.expires_at = info.expires_at;
+  }
+  void forget(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    records_.erase(id);
+  }
+  void forget_all() {
+    std::lock_guard lock(mutex_);
+    records_.clear();
+  }
+
+ private:
+  static constexpr std::size_t kLimit = 16384;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, UploadInfo> records_;
+};
+
 }  // namespace
 
 struct SqliteInfoStore::Impl {
   std::mutex mutex;  // one connection, one user at a time
   Database db;       // declared before the statements, so it closes after they are finalized
+  RecordCache cache;  // changed only with `mutex` held
 
   Stmt begin, commit, rollback;
   Stmt insert_upload, insert_part;
@@ -319,22 +370,49 @@ SqliteInfoStore::SqliteInfoStore(const std::filesystem::path& db_file, net::thre
 SqliteInfoStore::~SqliteInfoStore() = default;
 
 net::awaitable<Result<void>> SqliteInfoStore::insert(const UploadInfo& info) {
-  co_return co_await run_locked(blocking_, impl_.get(),
-                                [&info](Impl& impl) -> Result<void> { return impl.insert(info); });
+  co_return co_await run_locked(blocking_, impl_.get(), [&info](Impl& impl) -> Result<void> {
+    auto r = impl.insert(info);
+    if (r) {
+      UploadInfo stored = info;
+      stored.metadata = reparse(stored.metadata_raw);  // as a read of the row would give it
+      impl.cache.remember(stored);
+    } else {
+      impl.cache.forget(info.id);
+    }
+    return r;
+  });
 }
 
 net::awaitable<Result<UploadInfo>> SqliteInfoStore::get(const std::string& id) {
-  co_return co_await run_locked(blocking_, impl_.get(),
-                                [&id](Impl& impl) -> Result<UploadInfo> { return impl.get(id); });
+  if (auto hit = impl_->cache.find(id)) {
+    co_return std::move(*hit);
+  }
+  co_return co_await run_locked(blocking_, impl_.get(), [&id](Impl& impl) -> Result<UploadInfo> {
+    auto r = impl.get(id);
+    if (r) {
+      impl.cache.remember(*r);
+    }
+    return r;
+  });
 }
 
 net::awaitable<Result<void>> SqliteInfoStore::update(const UploadInfo& info) {
-  co_return co_await run_locked(blocking_, impl_.get(),
-                                [&info](Impl& impl) -> Result<void> { return impl.update(info); });
+  co_return co_await run_locked(blocking_, impl_.get(), [&info](Impl& impl) -> Result<void> {
+    auto r = impl.update(info);
+    if (r) {
+      impl.cache.refresh(info);
+    } else {
+      impl.cache.forget(info.id);  // whatever the row holds now is read again
+    }
+    return r;
+  });
 }
 
 net::awaitable<Result<void>> SqliteInfoStore::remove(const std::string& id) {
-  co_return co_await run_locked(blocking_, impl_.get(), [&id](Impl& impl) -> Result<void> { return impl.remove(id); });
+  co_return co_await run_locked(blocking_, impl_.get(), [&id](Impl& impl) -> Result<void> {
+    impl.cache.forget(id);
+    return impl.remove(id);
+  });
 }
 
 net::awaitable<Result<std::vector<UploadInfo>>> SqliteInfoStore::list_expired(std::int64_t now_ms, std::size_t limit) {
@@ -362,8 +440,13 @@ net::awaitable<Result<std::vector<UploadInfo>>> SqliteInfoStore::finals_waiting_
 }
 
 net::awaitable<Result<std::size_t>> SqliteInfoStore::purge_tombstones(std::int64_t before_ms) {
-  co_return co_await run_locked(blocking_, impl_.get(),
-                                [before_ms](Impl& impl) -> Result<std::size_t> { return impl.purge(before_ms); });
+  co_return co_await run_locked(blocking_, impl_.get(), [before_ms](Impl& impl) -> Result<std::size_t> {
+    auto r = impl.purge(before_ms);
+    if (!r || *r > 0) {
+      impl.cache.forget_all();  // the purged ids are not known here; tombstones are rarely read
+    }
+    return r;
+  });
 }
 
 }  // namespace vidup::store

@@ -1,6 +1,8 @@
 #pragma once
 // Upload records in SQLite (WAL, synchronous=FULL, prepared statements), the embedded default.
-// All statements run on the blocking pool behind one connection guarded by a mutex.
+// All statements run on the blocking pool behind one connection guarded by a mutex; get() of a
+// record this store wrote or read before is answered from memory (the store is the table's only
+// writer).
 
 #include "store/info_store.hpp"
 
