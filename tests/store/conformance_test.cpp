@@ -9,12 +9,16 @@
 #include "info_store_conformance.hpp"
 #include "store_test_support.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -274,6 +278,49 @@ TEST(SqliteInfoStore, AKnownRecordIsReadWithoutThePoolAndStaysCurrent) {
   EXPECT_EQ(got->offset, 5u);
   EXPECT_EQ(got->expires_at, 99);
   EXPECT_EQ(got->metadata.get("k"), std::optional<std::string_view>("v"));
+}
+
+net::awaitable<void> insert_into(SqliteInfoStore* store, UploadInfo info, core::Result<void>* out) {
+  *out = co_await store->insert(info);
+}
+
+// Group commit: writes that queue up while the pool is busy are committed together, and one
+// that fails (a duplicate id) undoes only itself.
+TEST(SqliteInfoStore, QueuedWritesCommitTogetherAndAFailedOneUndoesOnlyItself) {
+  test::TempDir dir;
+  net::io_context io;
+  net::thread_pool pool(1);
+  const auto db = dir.path() / "vidup.db";
+  std::vector<core::Result<void>> results(11);
+  {
+    SqliteInfoStore store(db, pool);
+    ASSERT_TRUE(test::run(io, store.insert(record("dup"))));
+    std::promise<void> go;
+    net::post(pool, [gate = go.get_future().share()] { gate.wait(); });  // the pool's thread is busy
+    for (int i = 0; i < 10; ++i) {
+      net::co_spawn(io, insert_into(&store, record("r" + std::to_string(i)), &results[static_cast<std::size_t>(i)]),
+                    net::detached);
+    }
+    net::co_spawn(io, insert_into(&store, record("dup"), &results[10]), net::detached);
+    io.restart();  // test::run ran the context out of work
+    io.poll();     // every insert is queued now
+    const auto commits = store.group_commits();
+    go.set_value();
+    io.restart();
+    io.run();
+    EXPECT_EQ(store.group_commits(), commits + 1) << "eleven writes, one commit";
+  }
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(results[static_cast<std::size_t>(i)]) << i;
+  }
+  ASSERT_FALSE(results[10]);
+  EXPECT_EQ(results[10].error(), Errc::storage_error);
+  SqliteInfoStore reopened(db, pool);  // no cache: what the database holds
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(test::run(io, reopened.get("r" + std::to_string(i)))) << i;
+  }
+  EXPECT_TRUE(test::run(io, reopened.get("dup")));
+  pool.join();
 }
 
 TEST(SqliteInfoStore, UnusablePathThrowsAtStartUp) {

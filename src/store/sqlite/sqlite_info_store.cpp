@@ -2,8 +2,18 @@
 
 #include "store/sqlite/sqlite_db.hpp"
 
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -180,7 +190,35 @@ struct SqliteInfoStore::Impl {
   Database db;       // declared before the statements, so it closes after they are finalized
   RecordCache cache;  // changed only with `mutex` held
 
+  // Group commit: insert(), update() and remove() queue a Write; drain() runs the queue in
+  // batches on the pool, so writers that arrive while a batch commits share the next commit's
+  // disk sync instead of queueing for one each.
+  struct Write {
+    const std::string* id;                         // the caller's, alive until `done` runs
+    std::function<Result<void>(Impl&)> apply;      // its statements
+    std::function<void(Impl&)> committed;          // the cache, once committed
+    net::any_completion_handler<void(Result<void>)> done;
+    net::executor_work_guard<net::any_io_executor> guard;  // the writer's executor waits for it
+  };
+  std::mutex queue_mutex;
+  std::vector<Write> queue;
+  bool draining = false;  // a drain() is queued or running
+  std::atomic<std::uint64_t> group_commits{0};
+
+  void enqueue(net::thread_pool& pool, Write w) {
+    {
+      std::lock_guard lock(queue_mutex);
+      queue.push_back(std::move(w));
+      if (draining) {
+        return;
+      }
+      draining = true;
+    }
+    net::post(pool, [this] { drain(); });
+  }
+
   Stmt begin, commit, rollback;
+  Stmt savepoint, release, rollback_to;
   Stmt insert_upload, insert_part;
   Stmt get_upload, get_parts;
   Stmt update_upload;
@@ -198,6 +236,9 @@ struct SqliteInfoStore::Impl {
     begin = db.prepare("BEGIN IMMEDIATE");
     commit = db.prepare("COMMIT");
     rollback = db.prepare("ROLLBACK");
+    savepoint = db.prepare("SAVEPOINT w");
+    release = db.prepare("RELEASE w");
+    rollback_to = db.prepare("ROLLBACK TO w");
     insert_upload = db.prepare(
         R"(INSERT INTO uploads (id, size, "offset", metadata_raw, concat, concat_raw, state,
              created_at, updated_at, expires_at, owner)
@@ -268,34 +309,33 @@ struct SqliteInfoStore::Impl {
     return out;
   }
 
-  Result<void> insert(const UploadInfo& info) {
-    return transaction([&]() -> Result<void> {
-      {
-        Use use(insert_upload);
-        use.text(1, info.id)
-            .uint64_or_null(2, info.size)
-            .uint64(3, info.offset)
-            .text(4, info.metadata_raw)
-            .int64(5, concat_code(info.concat))
-            .text(6, info.concat_raw)
-            .text(7, core::to_string(info.state))
-            .int64(8, info.created_at)
-            .int64(9, info.updated_at)
-            .int64(10, info.expires_at)
-            .text(11, info.owner);
-        if (auto r = run(use); !r) {
-          return r;
-        }
+  // The writes below run inside a batch's transaction (run_batch), each in its own savepoint.
+  Result<void> insert_rows(const UploadInfo& info) {
+    {
+      Use use(insert_upload);
+      use.text(1, info.id)
+          .uint64_or_null(2, info.size)
+          .uint64(3, info.offset)
+          .text(4, info.metadata_raw)
+          .int64(5, concat_code(info.concat))
+          .text(6, info.concat_raw)
+          .text(7, core::to_string(info.state))
+          .int64(8, info.created_at)
+          .int64(9, info.updated_at)
+          .int64(10, info.expires_at)
+          .text(11, info.owner);
+      if (auto r = run(use); !r) {
+        return r;
       }
-      for (std::size_t i = 0; i < info.partial_ids.size(); ++i) {
-        Use use(insert_part);
-        use.text(1, info.id).int64(2, static_cast<std::int64_t>(i)).text(3, info.partial_ids[i]);
-        if (auto r = run(use); !r) {
-          return r;
-        }
+    }
+    for (std::size_t i = 0; i < info.partial_ids.size(); ++i) {
+      Use use(insert_part);
+      use.text(1, info.id).int64(2, static_cast<std::int64_t>(i)).text(3, info.partial_ids[i]);
+      if (auto r = run(use); !r) {
+        return r;
       }
-      return {};
-    });
+    }
+    return {};
   }
 
   Result<UploadInfo> get(const std::string& id) {
@@ -326,19 +366,91 @@ struct SqliteInfoStore::Impl {
     return change_one(use);
   }
 
-  Result<void> remove(const std::string& id) {
-    return transaction([&]() -> Result<void> {
-      {
-        Use use(delete_parts);
-        use.text(1, id);
-        if (auto r = run(use); !r) {
-          return r;
-        }
-      }
-      Use use(delete_upload);
+  Result<void> remove_rows(const std::string& id) {
+    {
+      Use use(delete_parts);
       use.text(1, id);
-      return change_one(use);
-    });
+      if (auto r = run(use); !r) {
+        return r;
+      }
+    }
+    Use use(delete_upload);
+    use.text(1, id);
+    return change_one(use);
+  }
+
+  // One transaction for every write of the batch, each in a savepoint so that its failure (a
+  // duplicate id, an unknown one) undoes only itself; one COMMIT, so one WAL sync, for all. A
+  // failed BEGIN or COMMIT fails every write. The cache learns each write once it is committed.
+  void run_batch(std::vector<Write>& batch, std::vector<Result<void>>& results) {
+    auto fail_all = [&](int rc) {
+      for (auto& r : results) {
+        r = sqlite_detail::step_error(rc);
+      }
+    };
+    if (const int rc = Use(begin).step(); rc != SQLITE_DONE) {
+      fail_all(rc);
+    } else {
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (const int rc = Use(savepoint).step(); rc != SQLITE_DONE) {
+          results[i] = sqlite_detail::step_error(rc);
+          continue;
+        }
+        results[i] = batch[i].apply(*this);
+        if (!results[i]) {
+          step_done(rollback_to);
+        }
+        step_done(release);
+      }
+      // In WAL mode the pages are written here: a full disk shows up at COMMIT.
+      if (const int rc = Use(commit).step(); rc != SQLITE_DONE) {
+        step_done(rollback);
+        fail_all(rc);
+      } else {
+        ++group_commits;
+      }
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (results[i]) {
+        batch[i].committed(*this);
+      } else {
+        cache.forget(*batch[i].id);  // whatever the row holds now is read again
+      }
+    }
+  }
+
+  // Runs the queued writes, batch after batch, until the queue is empty; on the blocking pool,
+  // one drain at a time. Each writer resumes on its own executor. The last batch's writers are
+  // resumed after `draining` is cleared, and nothing of the store is touched after that: a
+  // writer that resumes may destroy the store.
+  void drain() {
+    std::vector<Write> batch;
+    {
+      std::lock_guard lock(queue_mutex);
+      batch.swap(queue);
+    }
+    for (;;) {
+      std::vector<Result<void>> results(batch.size());
+      {
+        std::lock_guard lock(mutex);
+        run_batch(batch, results);
+      }
+      std::vector<Write> next;
+      {
+        std::lock_guard lock(queue_mutex);
+        next.swap(queue);
+        draining = !next.empty();
+      }
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        auto executor = net::get_associated_executor(batch[i].done);
+        net::dispatch(executor, [done = std::move(batch[i].done), r = results[i],
+                                 guard = std::move(batch[i].guard)]() mutable { std::move(done)(r); });
+      }
+      if (next.empty()) {
+        return;
+      }
+      batch = std::move(next);
+    }
   }
 
   Result<std::size_t> purge(std::int64_t before_ms) {
@@ -369,18 +481,26 @@ SqliteInfoStore::SqliteInfoStore(const std::filesystem::path& db_file, net::thre
 
 SqliteInfoStore::~SqliteInfoStore() = default;
 
+net::awaitable<Result<void>> SqliteInfoStore::write(const std::string& id, std::function<Result<void>(Impl&)> apply,
+                                                    std::function<void(Impl&)> committed) {
+  return net::async_initiate<const net::use_awaitable_t<>, void(Result<void>)>(
+      [impl = impl_.get(), &pool = blocking_](auto handler, const std::string* id, auto apply, auto committed) {
+        auto guard = net::make_work_guard(net::any_io_executor(net::get_associated_executor(handler)));
+        impl->enqueue(pool, Impl::Write{id, std::move(apply), std::move(committed), std::move(handler), std::move(guard)});
+      },
+      net::use_awaitable, &id, std::move(apply), std::move(committed));
+}
+
+std::uint64_t SqliteInfoStore::group_commits() const { return impl_->group_commits.load(); }
+
 net::awaitable<Result<void>> SqliteInfoStore::insert(const UploadInfo& info) {
-  co_return co_await run_locked(blocking_, impl_.get(), [&info](Impl& impl) -> Result<void> {
-    auto r = impl.insert(info);
-    if (r) {
-      UploadInfo stored = info;
-      stored.metadata = reparse(stored.metadata_raw);  // as a read of the row would give it
-      impl.cache.remember(stored);
-    } else {
-      impl.cache.forget(info.id);
-    }
-    return r;
-  });
+  co_return co_await write(
+      info.id, [&info](Impl& impl) { return impl.insert_rows(info); },
+      [&info](Impl& impl) {
+        UploadInfo stored = info;
+        stored.metadata = reparse(stored.metadata_raw);  // as a read of the row would give it
+        impl.cache.remember(stored);
+      });
 }
 
 net::awaitable<Result<UploadInfo>> SqliteInfoStore::get(const std::string& id) {
@@ -397,22 +517,13 @@ net::awaitable<Result<UploadInfo>> SqliteInfoStore::get(const std::string& id) {
 }
 
 net::awaitable<Result<void>> SqliteInfoStore::update(const UploadInfo& info) {
-  co_return co_await run_locked(blocking_, impl_.get(), [&info](Impl& impl) -> Result<void> {
-    auto r = impl.update(info);
-    if (r) {
-      impl.cache.refresh(info);
-    } else {
-      impl.cache.forget(info.id);  // whatever the row holds now is read again
-    }
-    return r;
-  });
+  co_return co_await write(
+      info.id, [&info](Impl& impl) { return impl.update(info); }, [&info](Impl& impl) { impl.cache.refresh(info); });
 }
 
 net::awaitable<Result<void>> SqliteInfoStore::remove(const std::string& id) {
-  co_return co_await run_locked(blocking_, impl_.get(), [&id](Impl& impl) -> Result<void> {
-    impl.cache.forget(id);
-    return impl.remove(id);
-  });
+  co_return co_await write(
+      id, [&id](Impl& impl) { return impl.remove_rows(id); }, [&id](Impl& impl) { impl.cache.forget(id); });
 }
 
 net::awaitable<Result<std::vector<UploadInfo>>> SqliteInfoStore::list_expired(std::int64_t now_ms, std::size_t limit) {

@@ -1,14 +1,16 @@
 #pragma once
 // Upload records in SQLite (WAL, synchronous=FULL, prepared statements), the embedded default.
-// All statements run on the blocking pool behind one connection guarded by a mutex; get() of a
-// record this store wrote or read before is answered from memory (the store is the table's only
-// writer).
+// All statements run on the blocking pool behind one connection guarded by a mutex. Writes are
+// group-committed: those that queue up while a commit is under way share the next one (one WAL
+// sync). get() of a record this store wrote or read before is answered from memory (the store is
+// the table's only writer).
 
 #include "store/info_store.hpp"
 
 #include <boost/asio/thread_pool.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 namespace vidup::store {
@@ -28,8 +30,14 @@ class SqliteInfoStore final : public InfoStore {
   net::awaitable<Result<std::vector<UploadInfo>>> finals_waiting_on(const std::string& partial_id) override;
   net::awaitable<Result<std::size_t>> purge_tombstones(std::int64_t before_ms) override;
 
+  [[nodiscard]] std::uint64_t group_commits() const;  // batches of writes committed so far, for tests
+
  private:
   struct Impl;
+  // Queues a write for the next group commit; completes once it is committed (or failed).
+  net::awaitable<Result<void>> write(const std::string& id, std::function<Result<void>(Impl&)> apply,
+                                     std::function<void(Impl&)> committed);
+
   std::unique_ptr<Impl> impl_;
   net::thread_pool& blocking_;
 };
