@@ -392,8 +392,8 @@ struct SqliteInfoStore::Impl {
       fail_all(rc);
     } else {
       for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (const int rc = Use(savepoint).step(); rc != SQLITE_DONE) {
-          results[i] = sqlite_detail::step_error(rc);
+        if (const int opened = Use(savepoint).step(); opened != SQLITE_DONE) {
+          results[i] = sqlite_detail::step_error(opened);
           continue;
         }
         results[i] = batch[i].apply(*this);
@@ -403,9 +403,9 @@ struct SqliteInfoStore::Impl {
         step_done(release);
       }
       // In WAL mode the pages are written here: a full disk shows up at COMMIT.
-      if (const int rc = Use(commit).step(); rc != SQLITE_DONE) {
+      if (const int committed = Use(commit).step(); committed != SQLITE_DONE) {
         step_done(rollback);
-        fail_all(rc);
+        fail_all(committed);
       } else {
         ++group_commits;
       }
