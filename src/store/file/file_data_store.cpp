@@ -11,6 +11,7 @@
 #include <cassert>
 #include <cerrno>
 #include <charconv>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <system_error>
@@ -422,6 +423,7 @@ class FileUploadWriter final : public UploadWriter {
       co_return opened;
     }
     auto r = pwrite_all(fd_.get(), data, start_ + written_, written_);
+    start_writeback();
     close_if_over_budget();
     co_return r;
   }
@@ -459,6 +461,7 @@ class FileUploadWriter final : public UploadWriter {
     }
     marked_ = false;
     written_ = mark_ - start_;
+    kicked_ = std::min(kicked_, written_);
     co_return Result<void>{};
   }
 
@@ -485,6 +488,34 @@ class FileUploadWriter final : public UploadWriter {
       close_file();
     }
   }
+  // The page cache would hold a large body until commit()'s fdatasync, which then waits for all
+  // of it to reach the disk. Every kWritebackEvery bytes the disk is asked to start on what came
+  // so far (sync_file_range, which can block on a busy device for 100 ms and more: on the pool,
+  // one at a time per writer, through a duplicate of the descriptor), so receiving and writing
+  // overlap and commit() waits only for the tail.
+  void start_writeback() {
+    if (written_ - kicked_ < kWritebackEvery || writeback_->busy.exchange(true)) {
+      return;
+    }
+    const int dup = ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0);
+    if (dup < 0) {
+      writeback_->busy = false;
+      return;  // only a head start is lost
+    }
+    const auto from = static_cast<off_t>(start_ + kicked_);
+    const auto length = static_cast<off_t>(written_ - kicked_);
+    kicked_ = written_;
+    net::post(blocking_, [dup, from, length, writeback = writeback_] {
+      ::sync_file_range(dup, from, length, SYNC_FILE_RANGE_WRITE);
+      ::close(dup);
+      writeback->busy = false;
+    });
+  }
+
+  struct Writeback {
+    std::atomic<bool> busy{false};  // a sync_file_range of this writer is queued or running
+  };
+  static constexpr std::uint64_t kWritebackEvery = 2 * 1024 * 1024;
 
   Fd fd_;
   fs::path data_;
@@ -498,6 +529,8 @@ class FileUploadWriter final : public UploadWriter {
   bool marked_ = false;     // a marker is on disk for the bytes since mark_
   std::uint64_t mark_ = 0;  // the stored size the marker records
   std::uint64_t written_ = 0;
+  std::uint64_t kicked_ = 0;  // bytes of written_ handed to start_writeback()
+  std::shared_ptr<Writeback> writeback_ = std::make_shared<Writeback>();
 };
 
 class FileContentSource final : public ContentSource {
