@@ -17,6 +17,10 @@
 //   resume  one upload of --size cut --cuts times at random points (connection closed mid-body),
 //           resumed from HEAD's Upload-Offset; the stored file (--store-dir/<id>) must then
 //           be byte-identical to what was sent.
+//   disk    no server: writes --size bytes of the pattern to a new file in --store-dir with
+//           pwrite() (1 MiB at a time), starting write-back every 8 MiB (sync_file_range) and
+//           calling fdatasync() after every --chunk bytes (0: once, at the end), as a durable
+//           upload must: MB/s, what the disk takes as durable writes (the ceiling for `big`).
 //
 // --ceiling: the peer is the nginx ceiling (no tus): no POST, every request goes to
 // <base>ceiling and must answer 204.
@@ -29,6 +33,7 @@
 #include <boost/beast/http.hpp>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <algorithm>
 #include <atomic>
@@ -634,9 +639,45 @@ awaitable<void> resume(const Options& o) {
               o.label.c_str(), static_cast<unsigned long long>(o.size), cuts, cut_points.c_str(), retries, secs);
 }
 
+void disk(const Options& o) {
+  constexpr std::uint64_t kWriteback = 8u << 20;
+  const std::string file = o.store_dir + "/vidup-loadgen-disk." + std::to_string(::getpid());
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    fail("disk: cannot create " + file);
+  }
+  const auto& p = pattern();
+  const std::uint64_t chunk = o.chunk == 0 ? o.size : o.chunk;
+  const auto t0 = Clock::now();
+  std::uint64_t off = 0;
+  while (off < o.size) {
+    const std::uint64_t end = std::min(o.size, off + chunk);
+    for (; off < end;) {
+      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kSlice, end - off));
+      const ssize_t w = ::pwrite(fd, p.data() + off % kPeriod, n, static_cast<off_t>(off));
+      if (w <= 0) {
+        fail("disk: pwrite failed");
+      }
+      off += static_cast<std::uint64_t>(w);
+      if (off % kWriteback == 0 && off < end) {
+        ::sync_file_range(fd, static_cast<off_t>(off - kWriteback), kWriteback, SYNC_FILE_RANGE_WRITE);
+      }
+    }
+    if (::fdatasync(fd) != 0) {
+      fail("disk: fdatasync failed");
+    }
+  }
+  const double secs = since(t0);
+  ::close(fd);
+  ::unlink(file.c_str());
+  std::printf("mode=disk label=%s bytes=%llu chunk=%llu seconds=%.3f mbps=%.1f\n", o.label.c_str(),
+              static_cast<unsigned long long>(o.size), static_cast<unsigned long long>(chunk), secs,
+              static_cast<double>(o.size) / 1e6 / secs);
+}
+
 Options parse_args(int argc, char** argv) {
   if (argc < 2) {
-    fail("usage: vidup_loadgen big|many|head|idle|resume --port P [options] (see bench/README.md)");
+    fail("usage: vidup_loadgen big|many|head|idle|resume|disk --port P [options] (see bench/README.md)");
   }
   Options o;
   o.mode = argv[1];
@@ -682,7 +723,7 @@ Options parse_args(int argc, char** argv) {
       fail("unknown option " + a);
     }
   }
-  if (o.port == 0) {
+  if (o.port == 0 && o.mode != "disk") {
     fail("--port is required");
   }
   if (o.label.empty()) {
@@ -715,6 +756,11 @@ int main(int argc, char** argv) try {
       fail("resume needs --store-dir");
     }
     run(io, resume(o));
+  } else if (o.mode == "disk") {
+    if (o.store_dir.empty()) {
+      fail("disk needs --store-dir");
+    }
+    disk(o);
   } else {
     fail("unknown mode " + o.mode);
   }
