@@ -135,7 +135,9 @@ Backends::Backends(const BackendConfig& config, net::thread_pool& blocking) {
     records = "postgres " + redact_url(config.db);
   } else {
     std::filesystem::create_directories(config.data_dir);
-    info = std::make_unique<store::SqliteInfoStore>(config.data_dir / "vidup.db", blocking);
+    // The file store restores offsets from the bytes after a crash (docs/decisions/0001), so
+    // progress updates need not wait for the disk; with S3 the record is the offset's truth.
+    info = std::make_unique<store::SqliteInfoStore>(config.data_dir / "vidup.db", blocking, !config.uses_s3());
     locker = std::make_unique<store::LocalLocker>();
     records = "sqlite " + (config.data_dir / "vidup.db").string();
   }

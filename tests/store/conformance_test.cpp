@@ -323,6 +323,57 @@ TEST(SqliteInfoStore, QueuedWritesCommitTogetherAndAFailedOneUndoesOnlyItself) {
   pool.join();
 }
 
+// With offsets recoverable from the data store, an update that only moves an active upload
+// forward commits without a WAL sync; a new length, a state other than finished, a record not
+// known yet, and every write of a store without the option keep the sync.
+TEST(SqliteInfoStore, OnlyForwardProgressCommitsWithoutSyncAndOnlyWhenOffsetsAreRecoverable) {
+  test::TempDir dir;
+  net::io_context io;
+  net::thread_pool pool(1);
+  const auto db = dir.path() / "vidup.db";
+  {
+    SqliteInfoStore store(db, pool, true);
+    UploadInfo a = record("a1");
+    a.size = 10;
+    ASSERT_TRUE(test::run(io, store.insert(a)));
+    EXPECT_EQ(store.unsynced_commits(), 0u);
+    a.offset = 4;
+    ASSERT_TRUE(test::run(io, store.update(a)));
+    EXPECT_EQ(store.unsynced_commits(), 1u) << "forward progress";
+    a.offset = 10;
+    a.state = UploadState::finished;
+    ASSERT_TRUE(test::run(io, store.update(a)));
+    EXPECT_EQ(store.unsynced_commits(), 2u) << "finishing is progress too";
+    a.state = UploadState::terminated;
+    ASSERT_TRUE(test::run(io, store.update(a)));
+    EXPECT_EQ(store.unsynced_commits(), 2u) << "a tombstone is synced";
+    UploadInfo d = record("d1");
+    ASSERT_TRUE(test::run(io, store.insert(d)));
+    d.size = 20;
+    ASSERT_TRUE(test::run(io, store.update(d)));
+    EXPECT_EQ(store.unsynced_commits(), 2u) << "a length declared later is synced";
+  }
+  {
+    SqliteInfoStore reopened(db, pool, true);
+    UploadInfo d = record("d1");
+    d.size = 20;
+    d.offset = 5;
+    ASSERT_TRUE(test::run(io, reopened.update(d)));
+    EXPECT_EQ(reopened.unsynced_commits(), 0u) << "a record not read since the start is synced";
+    auto a = test::run(io, reopened.get("a1"));
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->offset, 10u);
+    EXPECT_EQ(a->state, UploadState::terminated);
+  }
+  SqliteInfoStore plain(db, pool);
+  auto d = test::run(io, plain.get("d1"));
+  ASSERT_TRUE(d);
+  d->offset = 6;
+  ASSERT_TRUE(test::run(io, plain.update(*d)));
+  EXPECT_EQ(plain.unsynced_commits(), 0u) << "without the option every commit is synced";
+  pool.join();
+}
+
 TEST(SqliteInfoStore, UnusablePathThrowsAtStartUp) {
   test::TempDir dir;
   net::thread_pool pool(1);

@@ -155,6 +155,19 @@ class RecordCache {
     }
     records_.insert_or_assign(info.id, info);
   }
+  // True when `info`, about to be written by update(), only moves an active upload forward from
+  // the record known here: same length, an offset not below it, active or now finished.
+  bool moves_forward(const UploadInfo& info) const {
+    std::lock_guard lock(mutex_);
+    auto it = records_.find(info.id);
+    if (it == records_.end()) {
+      return false;
+    }
+    const UploadInfo& known = it->second;
+    return known.state == UploadState::active && !known.is_final() && known.size == info.size &&
+           info.offset >= known.offset &&
+           (info.state == UploadState::active || info.state == UploadState::finished);
+  }
   // After update(): the fields it writes, in an entry that exists.
   void refresh(const UploadInfo& info) {
     std::lock_guard lock(mutex_);
@@ -197,6 +210,7 @@ struct SqliteInfoStore::Impl {
     const std::string* id;                         // the caller's, alive until `done` runs
     std::function<Result<void>(Impl&)> apply;      // its statements
     std::function<void(Impl&)> committed;          // the cache, once committed
+    const UploadInfo* progress;                    // update(): the record it writes; else null
     net::any_completion_handler<void(Result<void>)> done;
     net::executor_work_guard<net::any_io_executor> guard;  // the writer's executor waits for it
   };
@@ -204,6 +218,8 @@ struct SqliteInfoStore::Impl {
   std::vector<Write> queue;
   bool draining = false;  // a drain() is queued or running
   std::atomic<std::uint64_t> group_commits{0};
+  std::atomic<std::uint64_t> unsynced_commits{0};
+  bool offsets_recoverable = false;  // see SqliteInfoStore's constructor
 
   void enqueue(net::thread_pool& pool, Write w) {
     {
@@ -219,6 +235,7 @@ struct SqliteInfoStore::Impl {
 
   Stmt begin, commit, rollback;
   Stmt savepoint, release, rollback_to;
+  Stmt sync_full, sync_normal;
   Stmt insert_upload, insert_part;
   Stmt get_upload, get_parts;
   Stmt update_upload;
@@ -226,7 +243,7 @@ struct SqliteInfoStore::Impl {
   Stmt list_expired, list_active, finals_waiting_on;
   Stmt purge_parts, purge_uploads;
 
-  explicit Impl(const std::filesystem::path& file) : db(file) {
+  Impl(const std::filesystem::path& file, bool recoverable) : db(file), offsets_recoverable(recoverable) {
     db.migrate("schema_version", kMigrations);
     prepare();
   }
@@ -239,6 +256,8 @@ struct SqliteInfoStore::Impl {
     savepoint = db.prepare("SAVEPOINT w");
     release = db.prepare("RELEASE w");
     rollback_to = db.prepare("ROLLBACK TO w");
+    sync_full = db.prepare("PRAGMA synchronous=FULL");
+    sync_normal = db.prepare("PRAGMA synchronous=NORMAL");
     insert_upload = db.prepare(
         R"(INSERT INTO uploads (id, size, "offset", metadata_raw, concat, concat_raw, state,
              created_at, updated_at, expires_at, owner)
@@ -379,36 +398,26 @@ struct SqliteInfoStore::Impl {
     return change_one(use);
   }
 
-  // One transaction for every write of the batch, each in a savepoint so that its failure (a
-  // duplicate id, an unknown one) undoes only itself; one COMMIT, so one WAL sync, for all. A
-  // failed BEGIN or COMMIT fails every write. The cache learns each write once it is committed.
+  // The writes of a batch go in at most two transactions. Progress updates that only move an
+  // active upload forward, where the data store restores offsets from the bytes
+  // (docs/decisions/0001), commit without the WAL sync; everything else commits with it
+  // (synchronous=FULL, as every other transaction). The cache learns each write once committed.
   void run_batch(std::vector<Write>& batch, std::vector<Result<void>>& results) {
-    auto fail_all = [&](int rc) {
-      for (auto& r : results) {
-        r = sqlite_detail::step_error(rc);
+    std::vector<std::size_t> relaxed;
+    std::vector<std::size_t> synced;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const bool forward = offsets_recoverable && batch[i].progress != nullptr && cache.moves_forward(*batch[i].progress);
+      (forward ? relaxed : synced).push_back(i);
+    }
+    if (!relaxed.empty()) {
+      step_done(sync_normal);
+      if (commit_together(batch, relaxed, results)) {
+        ++unsynced_commits;
       }
-    };
-    if (const int rc = Use(begin).step(); rc != SQLITE_DONE) {
-      fail_all(rc);
-    } else {
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (const int opened = Use(savepoint).step(); opened != SQLITE_DONE) {
-          results[i] = sqlite_detail::step_error(opened);
-          continue;
-        }
-        results[i] = batch[i].apply(*this);
-        if (!results[i]) {
-          step_done(rollback_to);
-        }
-        step_done(release);
-      }
-      // In WAL mode the pages are written here: a full disk shows up at COMMIT.
-      if (const int committed = Use(commit).step(); committed != SQLITE_DONE) {
-        step_done(rollback);
-        fail_all(committed);
-      } else {
-        ++group_commits;
-      }
+      step_done(sync_full);
+    }
+    if (!synced.empty()) {
+      commit_together(batch, synced, results);
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (results[i]) {
@@ -417,6 +426,41 @@ struct SqliteInfoStore::Impl {
         cache.forget(*batch[i].id);  // whatever the row holds now is read again
       }
     }
+  }
+
+  // One transaction for the writes at `which`, each in a savepoint so that its failure (a
+  // duplicate id, an unknown one) undoes only itself; one COMMIT, so at most one WAL sync, for
+  // all. A failed BEGIN or COMMIT fails every one of them. True when committed.
+  bool commit_together(std::vector<Write>& batch, const std::vector<std::size_t>& which,
+                       std::vector<Result<void>>& results) {
+    auto fail_all = [&](int rc) {
+      for (auto i : which) {
+        results[i] = sqlite_detail::step_error(rc);
+      }
+    };
+    if (const int rc = Use(begin).step(); rc != SQLITE_DONE) {
+      fail_all(rc);
+      return false;
+    }
+    for (auto i : which) {
+      if (const int opened = Use(savepoint).step(); opened != SQLITE_DONE) {
+        results[i] = sqlite_detail::step_error(opened);
+        continue;
+      }
+      results[i] = batch[i].apply(*this);
+      if (!results[i]) {
+        step_done(rollback_to);
+      }
+      step_done(release);
+    }
+    // In WAL mode the pages are written here: a full disk shows up at COMMIT.
+    if (const int committed = Use(commit).step(); committed != SQLITE_DONE) {
+      step_done(rollback);
+      fail_all(committed);
+      return false;
+    }
+    ++group_commits;
+    return true;
   }
 
   // Runs the queued writes, batch after batch, until the queue is empty; on the blocking pool,
@@ -476,22 +520,27 @@ struct SqliteInfoStore::Impl {
 // destroys the members of a closure temporary in a co_await expression twice, harmless only for
 // trivially destructible captures. The referenced arguments outlive the co_await.
 
-SqliteInfoStore::SqliteInfoStore(const std::filesystem::path& db_file, net::thread_pool& blocking)
-    : impl_(std::make_unique<Impl>(db_file)), blocking_(blocking) {}
+SqliteInfoStore::SqliteInfoStore(const std::filesystem::path& db_file, net::thread_pool& blocking,
+                                 bool offsets_recoverable)
+    : impl_(std::make_unique<Impl>(db_file, offsets_recoverable)), blocking_(blocking) {}
 
 SqliteInfoStore::~SqliteInfoStore() = default;
 
 net::awaitable<Result<void>> SqliteInfoStore::write(const std::string& id, std::function<Result<void>(Impl&)> apply,
-                                                    std::function<void(Impl&)> committed) {
+                                                    std::function<void(Impl&)> committed, const UploadInfo* progress) {
   return net::async_initiate<const net::use_awaitable_t<>, void(Result<void>)>(
-      [impl = impl_.get(), &pool = blocking_](auto handler, const std::string* id, auto apply, auto committed) {
+      [impl = impl_.get(), &pool = blocking_](auto handler, const std::string* id, auto apply, auto committed,
+                                               const UploadInfo* progress) {
         auto guard = net::make_work_guard(net::any_io_executor(net::get_associated_executor(handler)));
-        impl->enqueue(pool, Impl::Write{id, std::move(apply), std::move(committed), std::move(handler), std::move(guard)});
+        impl->enqueue(pool, Impl::Write{id, std::move(apply), std::move(committed), progress, std::move(handler),
+                                        std::move(guard)});
       },
-      net::use_awaitable, &id, std::move(apply), std::move(committed));
+      net::use_awaitable, &id, std::move(apply), std::move(committed), progress);
 }
 
 std::uint64_t SqliteInfoStore::group_commits() const { return impl_->group_commits.load(); }
+
+std::uint64_t SqliteInfoStore::unsynced_commits() const { return impl_->unsynced_commits.load(); }
 
 net::awaitable<Result<void>> SqliteInfoStore::insert(const UploadInfo& info) {
   co_return co_await write(
@@ -518,7 +567,8 @@ net::awaitable<Result<UploadInfo>> SqliteInfoStore::get(const std::string& id) {
 
 net::awaitable<Result<void>> SqliteInfoStore::update(const UploadInfo& info) {
   co_return co_await write(
-      info.id, [&info](Impl& impl) { return impl.update(info); }, [&info](Impl& impl) { impl.cache.refresh(info); });
+      info.id, [&info](Impl& impl) { return impl.update(info); }, [&info](Impl& impl) { impl.cache.refresh(info); },
+      &info);
 }
 
 net::awaitable<Result<void>> SqliteInfoStore::remove(const std::string& id) {
