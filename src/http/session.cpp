@@ -7,8 +7,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
 
@@ -221,6 +221,40 @@ Response simple_error(core::Errc e) {
   return r;
 }
 
+// The status line, the fields and a small body in one buffer for one write, as Beast's
+// serializer would produce them for a string body (after keep_alive() and prepare_payload()):
+// it walks a list of per-field buffers and costs more than everything else a HEAD does.
+std::string serialize(const Response& res, unsigned version, bool keep_alive, bool head_request) {
+  const bool no_body_status = res.status == 204 || res.status == 304 || res.status < 200;
+  const bool keep_length = no_body_status || (head_request && res.headers.has(core::kContentLength));
+  std::string out;
+  out.reserve(512 + (head_request ? 0 : res.body.size()));
+  out += version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ";
+  out += std::to_string(res.status);
+  out += ' ';
+  out += bhttp::obsolete_reason(static_cast<bhttp::status>(res.status));
+  out += "\r\n";
+  for (const auto& [name, value] : res.headers.fields()) {
+    if (!keep_length && handler::iequals(name, core::kContentLength)) {
+      continue;
+    }
+    out.append(name).append(": ").append(value).append("\r\n");
+  }
+  if (!keep_length) {
+    out.append("Content-Length: ").append(std::to_string(res.body.size())).append("\r\n");
+  }
+  if (version >= 11 && !keep_alive) {
+    out += "Connection: close\r\n";
+  } else if (version < 11 && keep_alive) {
+    out += "Connection: keep-alive\r\n";
+  }
+  out += "\r\n";
+  if (!head_request) {
+    out += res.body;
+  }
+  return out;
+}
+
 template <class Message>
 void copy_headers(const Response& res, Message& msg) {
   for (const auto& [name, value] : res.headers.fields()) {
@@ -265,13 +299,9 @@ net::awaitable<void> HttpServer::session(std::shared_ptr<Connection> conn) {
       }
       if (answer) {
         Response r = simple_error(*answer);
-        bhttp::response<bhttp::string_body> msg{static_cast<bhttp::status>(r.status), 11};
-        copy_headers(r, msg);
-        msg.body() = r.body;
-        msg.keep_alive(false);
-        msg.prepare_payload();
+        const std::string out = serialize(r, 11, false, false);
         stream.expires_after(options_.read_timeout);
-        co_await bhttp::async_write(stream, msg, net::as_tuple(net::use_awaitable));
+        co_await net::async_write(stream, net::buffer(out), net::as_tuple(net::use_awaitable));
         metrics_.count_request("-", r.status, error_code_of(r));
       }
       break;
@@ -325,18 +355,8 @@ net::awaitable<void> HttpServer::session(std::shared_ptr<Connection> conn) {
     stream.expires_after(options_.read_timeout);
     boost::system::error_code write_ec;
     if (!res.content) {
-      bhttp::response<bhttp::string_body> msg{static_cast<bhttp::status>(res.status), header.version()};
-      copy_headers(res, msg);
-      msg.body() = std::move(res.body);
-      msg.keep_alive(keep_alive);
-      const bool no_body_status = res.status == 204 || res.status == 304 || res.status < 200;
-      if (!no_body_status && !(head_request && msg.has_content_length())) {
-        msg.prepare_payload();
-      }
-      if (head_request) {
-        msg.body().clear();
-      }
-      auto [ec, n] = co_await bhttp::async_write(stream, msg, net::as_tuple(net::use_awaitable));
+      const std::string out = serialize(res, header.version(), keep_alive, head_request);
+      auto [ec, n] = co_await net::async_write(stream, net::buffer(out), net::as_tuple(net::use_awaitable));
       write_ec = ec;
     } else {
       bhttp::response<bhttp::buffer_body> msg{static_cast<bhttp::status>(res.status), header.version()};
