@@ -201,7 +201,8 @@ export async function bytesReceivedMetric(baseUrl) {
 
 // `vidup serve --no-auth` on a fixed port and data directory, so a test can kill -9 it and
 // start it again at the same address. Returns {url, endpoint, proc, output(), kill(), stop()}.
-export async function serveOnPort({ port, dataDir, args = [] }) {
+// With `requestLog` (a file path) the server logs every request, appended to that file.
+export async function serveOnPort({ port, dataDir, args = [], requestLog = null }) {
   const runDir = await makeTempDir('vidup-fixed-')
   const portFile = path.join(runDir, 'port')
   const env = {}
@@ -209,7 +210,14 @@ export async function serveOnPort({ port, dataDir, args = [] }) {
     if (!name.startsWith('VIDUP_')) env[name] = value
   }
   const proc = spawn(vidupBin(), ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir,
-    '--port-file', portFile, '--no-auth', '--quiet', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    '--port-file', portFile, '--no-auth', ...(requestLog ? [] : ['--quiet']), ...args],
+  { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  if (requestLog) {
+    const file = createWriteStream(requestLog, { flags: 'a' })
+    proc.stdout.pipe(file, { end: false })
+    proc.stderr.pipe(file, { end: false })
+    proc.once('close', () => file.end())
+  }
   let output = ''
   const collect = (c) => {
     output += c

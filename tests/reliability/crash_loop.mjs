@@ -74,7 +74,7 @@ export async function crashLoop({
   const work = await makeTempDir('vidup-crash-loop-')
   const dataDir = path.join(work, 'data')
   const port = await freePort()
-  const start = () => serveOnPort({ port, dataDir })
+  const start = () => serveOnPort({ port, dataDir, requestLog: path.join(work, 'server.log') })
   let server = await start()
   const tap = await startTapProxy({ target: server.url, throttleBytesPerSec })
   const endpoint = `${tap.url}/files/`
@@ -207,9 +207,20 @@ export async function crashLoop({
     }
   }
 
+  // The job's last requests as the proxy saw them, for a failure message.
+  function trail(job, count = 16) {
+    const mine = tap.log.filter((e) => e.headers['x-job'] === job.name)
+    return mine.slice(-count).map((e) => {
+      const offset = e.headers['upload-offset'] ?? '-'
+      const answered = e.resHeaders?.['upload-offset'] ?? '-'
+      return `  ${e.method} ${e.path} offset ${offset} length ${e.headers['content-length'] ?? '-'} ` +
+        `forwarded ${e.forwarded} -> ${e.status ?? e.error ?? 'in flight'} (Upload-Offset ${answered})`
+    }).join('\n')
+  }
+
   async function verifyJob(job, result) {
     if (!result.ok) {
-      fail(`${job.name} failed: ${result.error}`)
+      fail(`${job.name} failed: ${result.error}\nits last requests through the proxy:\n${trail(job)}`)
       return
     }
     job.uploadUrl = result.url

@@ -74,7 +74,7 @@ export async function startTapProxy({ target, throttleBytesPerSec = 0 }) {
     if (req.socket.destroyed) return
     out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url,
       headers: hopByHopRemoved(req.headers), agent: false })
-    out.on('error', () => gone('target closed')) // again after destroy(): `on`, not `once`
+    out.on('error', (err) => gone(`target closed (${err.code ?? err.message})`)) // again after destroy(): `on`, not `once`
     out.once('response', (answer) => {
       entry.status = answer.statusCode
       entry.resHeaders = answer.headers
@@ -83,15 +83,25 @@ export async function startTapProxy({ target, throttleBytesPerSec = 0 }) {
       answer.on('error', () => gone('target closed'))
       answer.once('aborted', () => gone('target closed'))
     })
-    req.on('data', async (chunk) => {
+    // One piece at a time, in order: a piece may wait for the throttle, and the body's end (which
+    // node:http may announce while the last piece still waits) is passed on only after it.
+    let queue = Promise.resolve()
+    req.on('data', (chunk) => {
       req.pause()
-      const wait = waitForBudget(chunk.length)
-      if (wait) await wait
-      entry.forwarded += chunk.length
-      if (out.write(chunk)) req.resume()
-      else out.once('drain', () => req.resume())
+      queue = queue.then(async () => {
+        const wait = waitForBudget(chunk.length)
+        if (wait) await wait
+        if (out.destroyed) return
+        entry.forwarded += chunk.length
+        if (out.write(chunk)) req.resume()
+        else out.once('drain', () => req.resume())
+      })
     })
-    req.once('end', () => out.end())
+    req.once('end', () => {
+      queue = queue.then(() => {
+        if (!out.destroyed) out.end()
+      })
+    })
     req.resume()
   }
 
