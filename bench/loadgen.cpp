@@ -20,7 +20,8 @@
 //   disk    no server: writes --size bytes of the pattern to a new file in --store-dir with
 //           pwrite() (1 MiB at a time) while a second thread starts write-back of every 2 MiB
 //           written (sync_file_range), and calls fdatasync() after every --chunk bytes (0: once,
-//           at the end), as a durable upload must: MB/s, the storage ceiling for `big`.
+//           at the end), as a durable upload must: MB/s of the storage path alone. Run by hand
+//           (bench/README.md); on this VM it does not bound vidup, so bench/run leaves it out.
 //
 // --ceiling: the peer is the nginx ceiling (no tus): no POST, every request goes to
 // <base>ceiling and must answer 204.

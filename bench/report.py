@@ -64,14 +64,6 @@ def main():
         )
         return v, t, n, rn, rt
 
-    def disk_row(label):
-        d, v = med(label, "disk", "mbps"), med(label, "vidup", "mbps")
-        if d is None:
-            return None
-        r = ratio(v, d)
-        lines.append(f"{'':<28}{'disk MB/s':<16}{fmt(d):>12}{'':>25}{'vidup/disk ' + (fmt(r * 100, 0) + '%' if r else '-'):>24}")
-        return r
-
     def target(name, ok, measured):
         if ok is None:
             targets.append(f"  n/a   {name}: not measured")
@@ -83,15 +75,11 @@ def main():
         size_text = f"{size / (1 << 30):g} GiB" if size >= (1 << 30) else f"{size / (1 << 20):g} MiB"
         v, t, n, rn, rt = row(f"big: {size_text}, one PATCH", "MB/s", "big_one", "mbps")
         row("", "CPU s/GiB", "big_one", "cpu_s_per_gib", 2, lower_is_better=True)
-        disk_one = disk_row("big_one")
-        target("big one PATCH >= 75% of nginx", rn >= 0.75 if rn else None, f"{fmt(rn * 100 if rn else None, 0)}%"
-               + (f" (the disk's durable-write rate: vidup at {fmt(disk_one * 100, 0)}% of it)" if disk_one else ""))
+        target("big one PATCH >= 75% of nginx", rn >= 0.75 if rn else None, f"{fmt(rn * 100 if rn else None, 0)}%")
         target("big one PATCH >= 3x @tus/server", rt >= 3 if rt else None, f"{fmt(rt, 2)}x")
         v, t, n, rn, rt = row(f"big: {size_text}, 8 MiB PATCHes", "MB/s", "big_8m", "mbps")
         row("", "CPU s/GiB", "big_8m", "cpu_s_per_gib", 2, lower_is_better=True)
-        disk_8m = disk_row("big_8m")
-        target("big 8 MiB chunks >= 60% of nginx", rn >= 0.60 if rn else None, f"{fmt(rn * 100 if rn else None, 0)}%"
-               + (f" (the disk's durable-write rate: vidup at {fmt(disk_8m * 100, 0)}% of it)" if disk_8m else ""))
+        target("big 8 MiB chunks >= 60% of nginx", rn >= 0.60 if rn else None, f"{fmt(rn * 100 if rn else None, 0)}%")
     if any(k[0] == "many" for k in vals):
         v, t, n, rn, rt = row("many: 64 KiB, 32 conns", "uploads/s", "many", "uploads_per_s", nginx=False)
         row("", "POST p50 ms", "many", "post_p50_ms", 2, nginx=False, lower_is_better=True)
@@ -140,9 +128,6 @@ def main():
 
     print("\n".join(lines))
     print("(rows marked * are lower-is-better: their ratio columns show peer/vidup, so > 1x or > 100% favours vidup)")
-    if any(k[1] == "disk" for k in vals):
-        print("(disk MB/s: the same bytes written to the data directories' disk and fdatasync'ed as often, by one"
-              " thread with no network: what a server that keeps uploads durable can reach)")
     print("\ntargets (ratios from the same run):")
     print("\n".join(targets))
 
