@@ -201,14 +201,16 @@ export async function bytesReceivedMetric(baseUrl) {
 
 // `vidup serve --no-auth` on a fixed port and data directory, so a test can kill -9 it and
 // start it again at the same address. Returns {url, endpoint, proc, output(), kill(), stop()}.
-// With `requestLog` (a file path) the server logs every request, appended to that file.
-export async function serveOnPort({ port, dataDir, args = [], requestLog = null }) {
+// With `requestLog` (a file path) the server logs every request, appended to that file; `env`
+// adds to the server's environment (the VIDUP_* variables of the test's own are left out).
+export async function serveOnPort({ port, dataDir, args = [], env: extraEnv = {}, requestLog = null }) {
   const runDir = await makeTempDir('vidup-fixed-')
   const portFile = path.join(runDir, 'port')
   const env = {}
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('VIDUP_')) env[name] = value
   }
+  Object.assign(env, extraEnv)
   const proc = spawn(vidupBin(), ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir,
     '--port-file', portFile, '--no-auth', ...(requestLog ? [] : ['--quiet']), ...args],
   { env, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -22,6 +22,12 @@
 // After a `vidup upload` kill: the same checks on that job's uploads (from its state file); the
 // rerun must resume from at least the offset the server reported after the kill.
 // At the end every job must have succeeded, and every upload be byte-identical (SHA-256 of GET).
+//
+// `backend` 's3+postgres' runs the same loop with the bytes in S3 and the records in PostgreSQL
+// (the CTest service fixtures; one bucket prefix and one database for the whole run): records
+// are read with psql; an S3 upload's bytes are not read back mid-upload, so the checks after a
+// kill are the offset bounds above and the record against HEAD, and the bytes are compared at
+// the end through GET; there is no SQLite file or data directory to inspect.
 import assert from 'node:assert/strict'
 import { readFile, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
@@ -30,7 +36,8 @@ import * as tus from 'tus-js-client'
 import { KiB, MiB, downloadSha256, headUpload } from '../support/bytes.mjs'
 import { mulberry32 } from '../support/fault_proxy.mjs'
 import { freePort, makeTempDir, removeDir, serveOnPort, sleep, startUpload } from '../client_e2e/cli.mjs'
-import { concatParts, integrityCheck, storageFindings, uploadFiles, uploadRecords } from './inspect.mjs'
+import { backendArgs } from '../support/backends.mjs'
+import { recordsOf, storageFindings, uploadFiles } from './inspect.mjs'
 import { makeSource } from './source.mjs'
 import { pathOf, startTapProxy } from './tap_proxy.mjs'
 
@@ -66,6 +73,7 @@ export async function crashLoop({
   gapMs = [1500, 4000],
   throttleBytesPerSec = 0,
   jobTimeoutMs = 300_000,
+  backend = 'file',
   log = (line) => console.log(`# ${line}`),
 }) {
   const rng = mulberry32(seed)
@@ -74,7 +82,12 @@ export async function crashLoop({
   const work = await makeTempDir('vidup-crash-loop-')
   const dataDir = path.join(work, 'data')
   const port = await freePort()
-  const start = () => serveOnPort({ port, dataDir, requestLog: path.join(work, 'server.log') })
+  // A short lease: a lock the killed server held in PostgreSQL frees soon after the restart.
+  const stores = backend === 'file' ? null : await backendArgs(backend, { tag: 'crash', lockLease: 3 })
+  const bytesOnDisk = !backend.includes('s3')
+  const db = recordsOf({ dataDir, db: stores?.db ?? null })
+  const start = () => serveOnPort({ port, dataDir, args: stores?.args ?? [], env: stores?.env ?? {},
+    requestLog: path.join(work, 'server.log') })
   let server = await start()
   const tap = await startTapProxy({ target: server.url, throttleBytesPerSec })
   const endpoint = `${tap.url}/files/`
@@ -264,7 +277,7 @@ export async function crashLoop({
     const uploadPath = `/files/${record.id}`
     if (verifiedFinished.has(record.id)) {
       // Its bytes were compared when it finished; it must simply still be all there.
-      const size = (await stat(path.join(dataDir, 'uploads', record.id))).size
+      const size = bytesOnDisk ? (await stat(path.join(dataDir, 'uploads', record.id))).size : record.size
       if (record.state !== 'finished' || record.offset !== record.size || size !== record.size) {
         fail(`${what}: finished upload ${uploadPath} now says ${record.state}, offset ${record.offset}, ${size} bytes stored`)
       }
@@ -282,8 +295,10 @@ export async function crashLoop({
     const tag = `${what}: ${origin?.job.name ?? 'unknown'} ${uploadPath}`
     if (record.offset !== offset) fail(`${tag}: HEAD says ${offset}, the record ${record.offset}`)
     const file = path.join(dataDir, 'uploads', record.id)
-    const fileSize = (await stat(file)).size
-    if (fileSize < offset) fail(`${tag}: data file holds ${fileSize} bytes, fewer than the offset ${offset}`)
+    if (bytesOnDisk) {
+      const fileSize = (await stat(file)).size
+      if (fileSize < offset) fail(`${tag}: data file holds ${fileSize} bytes, fewer than the offset ${offset}`)
+    }
     if (!origin) {
       // Created by a POST whose 201 never came back (the server was killed): no client knows
       // it, and only a POST that carried data (creation-with-upload) can have put bytes in it.
@@ -291,7 +306,7 @@ export async function crashLoop({
       const posts = tap.log.filter((e) => e.method === 'POST' && !e.resHeaders && e.forwarded >= offset &&
         Number(e.headers['upload-length']) === record.size && jobs.has(e.headers['x-job']))
       for (const e of posts) {
-        if (await jobs.get(e.headers['x-job']).source.matchesFile(file, 0, offset)) return offset
+        if (!bytesOnDisk || (await jobs.get(e.headers['x-job']).source.matchesFile(file, 0, offset))) return offset
       }
       fail(`${tag}: holds ${offset} bytes that no unanswered POST with data explains`)
       return offset
@@ -303,6 +318,7 @@ export async function crashLoop({
       fail(`${tag}: Upload-Length ${record.size} matches no part of the source (${JSON.stringify(origin.job.layout)})`)
       return offset
     }
+    if (!bytesOnDisk) return offset // S3: the bytes are compared through GET at the end
     let matched = false
     for (const c of candidates) {
       if (await origin.job.source.matchesFile(file, c.start, offset)) matched = true
@@ -321,19 +337,21 @@ export async function crashLoop({
       return
     }
     const file = path.join(dataDir, 'uploads', record.id)
-    const ok = record.size === origin.job.size && (await stat(file)).size === record.size &&
-      (await origin.job.source.matchesFile(file, 0, record.size))
+    const ok = record.size === origin.job.size && (!bytesOnDisk || ((await stat(file)).size === record.size &&
+      (await origin.job.source.matchesFile(file, 0, record.size))))
     if (!ok) fail(`${what}: finished final ${record.id} of ${origin.job.name} does not hold its source`)
     else verifiedFinished.add(record.id)
   }
 
   async function checkStore(what) {
-    const integrity = await integrityCheck(dataDir)
+    const integrity = await db.integrityCheck()
     if (integrity !== 'ok') fail(`${what}: PRAGMA integrity_check: ${integrity}`)
-    const records = await uploadRecords(dataDir)
-    const files = await uploadFiles(dataDir)
-    for (const finding of storageFindings(records, files)) fail(`${what}: ${finding}`)
-    const parts = await concatParts(dataDir)
+    const records = await db.uploadRecords()
+    if (bytesOnDisk) {
+      const files = await uploadFiles(dataDir)
+      for (const finding of storageFindings(records, files)) fail(`${what}: ${finding}`)
+    }
+    const parts = await db.concatParts()
     for (const r of records) {
       if (r.state !== 'active' && r.state !== 'finished') continue
       if (r.concat === 2) await checkFinal(r, parts, what)
@@ -401,7 +419,7 @@ export async function crashLoop({
     // A HEAD first: it pre-empts the server's request for the dead client, which then records
     // what it received; the records are read after that.
     for (const url of urls) await headUpload(server.url + pathOf(url))
-    const records = new Map((await uploadRecords(dataDir)).map((r) => [r.id, r]))
+    const records = new Map((await db.uploadRecords()).map((r) => [r.id, r]))
     let held = 0
     for (const url of urls) {
       const record = records.get(pathOf(url).split('/').pop())
@@ -423,7 +441,7 @@ export async function crashLoop({
     const j = Math.floor(rng() * (i + 1))
     ;[events[i], events[j]] = [events[j], events[i]]
   }
-  log(`seed ${seed}: ${serverKills} server kills, ${clientKills} client kills, sizes ${sizes.join(',')}, ` +
+  log(`seed ${seed}: ${backend}, ${serverKills} server kills, ${clientKills} client kills, sizes ${sizes.join(',')}, ` +
     `${jsSlots} tus-js-client + ${cliSlots} vidup upload at a time, gaps ${gapMs.join('..')} ms, ` +
     `throttle ${throttleBytesPerSec ? `${(throttleBytesPerSec / MiB).toFixed(1)} MiB/s` : 'none'}, data ${dataDir}`)
   const slots = [...Array(jsSlots).fill('js'), ...Array(cliSlots).fill('cli')].map((c) => slot(c))

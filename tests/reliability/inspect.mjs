@@ -8,6 +8,10 @@
 //   await uploadFiles(dataDir)    names in <data>/uploads/
 //   storageFindings(records, files)  human-readable problems: a live record without its data
 //                                 file, a data file without a live record, a stage marker left
+//
+//   recordsOf({dataDir, db})      the same three readers over SQLite (db null) or PostgreSQL (db a
+//                                 postgres:// URL, through psql): {uploadRecords(), concatParts(),
+//                                 integrityCheck()} without arguments
 import { execFile } from 'node:child_process'
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
@@ -73,4 +77,43 @@ export function storageFindings(records, files) {
     else if (!live.has(f)) findings.push(`data file ${f} has no live record`)
   }
   return findings
+}
+
+function psql(db, sql) {
+  const wrapped = `SELECT coalesce(json_agg(t), '[]'::json) FROM (${sql}) t`
+  return new Promise((resolve, reject) => {
+    execFile('psql', [db, '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', wrapped], { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) {
+        reject(new Error(`psql "${sql}": ${err.message}\n${stderr}`))
+        return
+      }
+      resolve(JSON.parse(stdout))
+    })
+  })
+}
+
+export function recordsOf({ dataDir, db = null }) {
+  if (!db) {
+    return {
+      uploadRecords: () => uploadRecords(dataDir),
+      concatParts: () => concatParts(dataDir),
+      integrityCheck: () => integrityCheck(dataDir),
+    }
+  }
+  return {
+    async uploadRecords() {
+      const rows = await psql(db, 'SELECT id, size, "offset", concat, state FROM uploads')
+      return rows.map((r) => ({ ...r, size: r.size === null ? null : Number(r.size), offset: Number(r.offset) }))
+    },
+    async concatParts() {
+      const rows = await psql(db, 'SELECT final_id, idx, partial_id FROM concat_parts ORDER BY final_id, idx')
+      const out = new Map()
+      for (const r of rows) {
+        if (!out.has(r.final_id)) out.set(r.final_id, [])
+        out.get(r.final_id).push(r.partial_id)
+      }
+      return out
+    },
+    integrityCheck: async () => 'ok', // PostgreSQL checks its own pages; nothing to ask here
+  }
 }
