@@ -61,6 +61,24 @@ function cliPlan(size, n) {
   return parts
 }
 
+// The options of crashLoop() from the VIDUP_CRASH_* environment variables, over the defaults of
+// the test that calls it (scripts/crash-loop sets the variables for the long run).
+export function optionsFromEnv({ serverKills, clientKills, maxMiB = 24, timeoutS = 170 }) {
+  const env = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback)
+  const maxSize = env('VIDUP_CRASH_MAX_MIB', maxMiB) * MiB
+  return {
+    seed: env('VIDUP_CRASH_SEED', Math.floor(Math.random() * 2 ** 31)),
+    serverKills: env('VIDUP_CRASH_SERVER_KILLS', serverKills),
+    clientKills: env('VIDUP_CRASH_CLIENT_KILLS', clientKills),
+    sizes: [0, 1, 4 * KiB + 3, 300 * KiB, 3 * MiB + 5, 9 * MiB, 24 * MiB, 64 * MiB].filter((s) => s <= maxSize),
+    gapMs: [env('VIDUP_CRASH_GAP_MIN_MS', 1500), env('VIDUP_CRASH_GAP_MAX_MS', 4500)],
+    throttleBytesPerSec: env('VIDUP_CRASH_THROTTLE_MIB', 16) * MiB,
+    jsSlots: env('VIDUP_CRASH_JS', 3),
+    cliSlots: env('VIDUP_CRASH_CLI', 3),
+    timeoutMs: env('VIDUP_CRASH_TIMEOUT_S', timeoutS) * 1000,
+  }
+}
+
 const describeError = (err) => (err?.originalResponse ? `${err.message}` : String(err?.stack ?? err))
 
 export async function crashLoop({

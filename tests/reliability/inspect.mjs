@@ -31,20 +31,26 @@ function sqlite(dataDir, sql) {
   })
 }
 
-export async function uploadRecords(dataDir) {
-  const rows = await sqlite(dataDir, 'SELECT id, size, "offset", concat, state FROM uploads')
+// The same queries for both databases (one schema); `query(sql)` returns the rows as objects.
+const kRecordsSql = 'SELECT id, size, "offset", concat, state FROM uploads'
+const kPartsSql = 'SELECT final_id, idx, partial_id FROM concat_parts ORDER BY final_id, idx'
+
+async function recordsFrom(query) {
+  const rows = await query(kRecordsSql)
   return rows.map((r) => ({ ...r, size: r.size === null ? null : Number(r.size), offset: Number(r.offset) }))
 }
 
-export async function concatParts(dataDir) {
-  const rows = await sqlite(dataDir, 'SELECT final_id, idx, partial_id FROM concat_parts ORDER BY final_id, idx')
+async function partsFrom(query) {
   const out = new Map()
-  for (const r of rows) {
+  for (const r of await query(kPartsSql)) {
     if (!out.has(r.final_id)) out.set(r.final_id, [])
     out.get(r.final_id).push(r.partial_id)
   }
   return out
 }
+
+export const uploadRecords = (dataDir) => recordsFrom((sql) => sqlite(dataDir, sql))
+export const concatParts = (dataDir) => partsFrom((sql) => sqlite(dataDir, sql))
 
 export async function integrityCheck(dataDir) {
   const rows = await sqlite(dataDir, 'PRAGMA integrity_check')
@@ -100,20 +106,10 @@ export function recordsOf({ dataDir, db = null }) {
       integrityCheck: () => integrityCheck(dataDir),
     }
   }
+  const query = (sql) => psql(db, sql)
   return {
-    async uploadRecords() {
-      const rows = await psql(db, 'SELECT id, size, "offset", concat, state FROM uploads')
-      return rows.map((r) => ({ ...r, size: r.size === null ? null : Number(r.size), offset: Number(r.offset) }))
-    },
-    async concatParts() {
-      const rows = await psql(db, 'SELECT final_id, idx, partial_id FROM concat_parts ORDER BY final_id, idx')
-      const out = new Map()
-      for (const r of rows) {
-        if (!out.has(r.final_id)) out.set(r.final_id, [])
-        out.get(r.final_id).push(r.partial_id)
-      }
-      return out
-    },
+    uploadRecords: () => recordsFrom(query),
+    concatParts: () => partsFrom(query),
     integrityCheck: async () => 'ok', // PostgreSQL checks its own pages; nothing to ask here
   }
 }
