@@ -54,6 +54,8 @@ class BodyBuffer {
   std::unique_ptr<std::byte[]> data_;
 };
 
+constexpr std::size_t kSpliceStep = 1024 * 1024;  // bytes per splice_into(): one pipe's worth
+
 }  // namespace
 
 net::awaitable<Errc> Handler::append_body(UploadInfo& info, BodySource& body, const ChecksumSpec& checksum) {
@@ -95,8 +97,33 @@ net::awaitable<Errc> Handler::append_body(UploadInfo& info, BodySource& body, co
   const std::size_t buffer_size = config_.body_buffer;
   Errc failure = Errc::ok;
   std::uint64_t taken = 0;
+  // A plain body of known length bound for a local file moves socket -> file in the kernel
+  // (splice); its length was checked against the room above, so it cannot overflow. Bytes read
+  // with the header, chunked bodies and checksummed ones go through the buffer below.
+  const bool may_splice = hashers.empty() && body.content_length().has_value();
   for (;;) {
     co_await body.ready();  // the client may be silent for long: no buffer is held meanwhile
+    if (may_splice) {
+      if (auto target = writer.file_target()) {
+        if (!*target) {
+          failure = core::to_errc((*target).error());
+          break;
+        }
+        if (auto moved = co_await body.splice_into((*target)->fd, (*target)->offset, kSpliceStep)) {
+          writer.advance(moved->bytes);
+          taken = writer.written();
+          counters_.bytes_received += moved->bytes;
+          if (moved->error != Errc::ok) {
+            failure = moved->error;
+            break;
+          }
+          if (moved->bytes == 0) {
+            break;
+          }
+          continue;
+        }
+      }
+    }
     const BodyBuffer buffer(buffer_size);
     const std::uint64_t left = room == kUnlimited ? kUnlimited : room - taken;
     // No more than this request may still bring, +1 to see an overflow.

@@ -59,6 +59,20 @@ class BodySource {
   [[nodiscard]] virtual bool has_body() const = 0;
   // Trailer fields, available once read() returned 0 (chunked bodies only).
   [[nodiscard]] virtual const Headers& trailers() const = 0;
+  // Moves up to `max` body bytes straight into the file `fd` at `offset` without copying them
+  // through user space (splice(2)), waiting for the client as read() does. nullopt when this
+  // body cannot do that now (chunked, bytes already buffered, not a socket): read() instead.
+  // Otherwise {bytes, error}: the bytes now in the file (0 and ok: the body is complete), and
+  // what went wrong after them (a client error as read() reports it; Errc::storage_full or
+  // storage_error when the file refused bytes).
+  struct Spliced {
+    std::size_t bytes = 0;
+    core::Errc error = core::Errc::ok;
+  };
+  virtual net::awaitable<std::optional<Spliced>> splice_into(int /*fd*/, std::uint64_t /*offset*/,
+                                                             std::size_t /*max*/) {
+    co_return std::nullopt;
+  }
   // A callable that makes the pending and every later read() fail with Errc::interrupted.
   // Safe to call from any thread, at any time, even after this BodySource is gone.
   [[nodiscard]] virtual std::function<void()> canceller() = 0;

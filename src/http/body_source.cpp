@@ -13,6 +13,10 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/read.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -24,6 +28,51 @@ constexpr std::size_t kChunkedSocketRead = 256 * 1024;
 // A body that keeps arriving faster than we store it never makes a read wait: after this many
 // bytes the connection lets the others on its thread run (and a pre-emption be delivered).
 constexpr std::uint64_t kYieldEvery = 1024 * 1024;
+
+// The pipe splice_into() moves bytes through, one per I/O thread (a splice never waits on it:
+// what enters is drained at once). Emptied by replacing it when a file refused its bytes.
+class SplicePipe {
+ public:
+  SplicePipe() = default;
+  SplicePipe(const SplicePipe&) = delete;
+  SplicePipe& operator=(const SplicePipe&) = delete;
+  ~SplicePipe() { close_both(); }
+  // False when no pipe can be made (fd limit): the caller reads instead.
+  bool ready() {
+    if (fds_[0] >= 0) {
+      return true;
+    }
+    if (::pipe2(fds_, O_CLOEXEC | O_NONBLOCK) != 0) {
+      fds_[0] = fds_[1] = -1;
+      return false;
+    }
+    const int got = ::fcntl(fds_[1], F_SETPIPE_SZ, static_cast<int>(kWant));
+    capacity_ = got > 0 ? static_cast<std::size_t>(got) : 65536;
+    return true;
+  }
+  [[nodiscard]] int in() const { return fds_[1]; }
+  [[nodiscard]] int out() const { return fds_[0]; }
+  [[nodiscard]] std::size_t capacity() const { return capacity_; }
+  void discard() { close_both(); }  // bytes left inside go with it
+
+ private:
+  static constexpr std::size_t kWant = 1024 * 1024;
+  void close_both() {
+    for (int& fd : fds_) {
+      if (fd >= 0) {
+        ::close(fd);
+      }
+      fd = -1;
+    }
+  }
+  int fds_[2] = {-1, -1};
+  std::size_t capacity_ = 0;
+};
+
+SplicePipe& thread_pipe() {
+  thread_local SplicePipe pipe;
+  return pipe;
+}
 }  // namespace
 
 ParserBodySource::ParserBodySource(std::shared_ptr<Connection> conn, Parser& parser, beast::flat_buffer& buffer,
@@ -149,6 +198,73 @@ net::awaitable<core::Result<std::size_t>> ParserBodySource::read(std::span<std::
     co_return co_await read_chunked(buf);
   }
   co_return co_await read_plain(buf);
+}
+
+net::awaitable<std::optional<ParserBodySource::Spliced>> ParserBodySource::splice_into(int fd, std::uint64_t offset,
+                                                                                      std::size_t max) {
+  using core::Errc;
+  if (chunked_ || buffer_.size() > 0 || max == 0) {
+    co_return std::nullopt;  // Beast frames chunked bodies; bytes read with the header go by read()
+  }
+  if (failed_ != Errc::ok) {
+    co_return Spliced{0, failed_};
+  }
+  if (conn_->interrupted_) {
+    co_return Spliced{0, Errc::interrupted};
+  }
+  if (remaining_ == 0) {
+    co_return Spliced{};
+  }
+  if (expect_continue_ && !co_await send_continue()) {
+    co_return Spliced{0, failed_};
+  }
+  const int socket = conn_->stream().socket().native_handle();
+  for (;;) {
+    // Looked up after every wait: the coroutine may resume on another thread. Between the two
+    // splices below nothing else runs on this thread, so the pipe is empty whenever it is found.
+    SplicePipe& pipe = thread_pipe();
+    if (!pipe.ready()) {
+      co_return std::nullopt;
+    }
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>({max, remaining_, pipe.capacity()}));
+    const ssize_t n = ::splice(socket, nullptr, pipe.in(), nullptr, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && errno == EAGAIN) {
+      drained_ = true;
+      if (!co_await wait_readable()) {
+        co_return Spliced{0, failed_};
+      }
+      continue;
+    }
+    if (n <= 0) {
+      failed_ = Errc::connection_reset;  // EOF before the declared length, or a reset
+      co_return Spliced{0, failed_};
+    }
+    const auto taken = static_cast<std::size_t>(n);
+    consumed_ += taken;
+    remaining_ -= taken;
+    since_yield_ += taken;
+    drained_ = taken < want;
+    // Into the file, all of it, before anything else runs on this thread.
+    auto at = static_cast<off_t>(offset);
+    std::size_t moved = 0;
+    while (moved < taken) {
+      const ssize_t m = ::splice(pipe.out(), nullptr, fd, &at, taken - moved, SPLICE_F_MOVE);
+      if (m > 0) {
+        moved += static_cast<std::size_t>(m);
+        continue;
+      }
+      if (m < 0 && errno == EINTR) {
+        continue;
+      }
+      const int e = m < 0 ? errno : EIO;
+      pipe.discard();  // the bytes the file refused; the request fails with what went in
+      co_return Spliced{moved, e == ENOSPC || e == EDQUOT ? Errc::storage_full : Errc::storage_error};
+    }
+    co_return Spliced{moved, Errc::ok};
+  }
 }
 
 net::awaitable<core::Result<std::size_t>> ParserBodySource::read_plain(std::span<std::byte> buf) {

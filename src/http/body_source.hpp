@@ -27,6 +27,7 @@ class ParserBodySource final : public handler::BodySource {
   ~ParserBodySource() override { buffer_.max_size(buffer_cap_); }
 
   net::awaitable<core::Result<std::size_t>> read(std::span<std::byte> buf) override;
+  net::awaitable<std::optional<Spliced>> splice_into(int fd, std::uint64_t offset, std::size_t max) override;
   net::awaitable<void> ready() override;
   [[nodiscard]] std::optional<std::uint64_t> content_length() const override { return content_length_; }
   [[nodiscard]] bool has_body() const override { return has_body_; }

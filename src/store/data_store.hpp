@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -37,6 +38,18 @@ class UploadWriter {
   // Staged writers only: drops every byte written through this writer; the stored size returns
   // to what it was at open.
   virtual net::awaitable<Result<void>> discard() = 0;
+
+  // A writer over a local file may let the caller move bytes into that file itself (splice(2)
+  // from a socket, no copy through user space): file_target() gives the descriptor and the
+  // position of the next byte, valid until the next call on this writer; advance(n) then counts
+  // the n bytes put there as written, like a write() of them. nullopt: write() only (S3, memory,
+  // staged writers).
+  struct FileTarget {
+    int fd = -1;
+    std::uint64_t offset = 0;
+  };
+  virtual std::optional<Result<FileTarget>> file_target() { return std::nullopt; }
+  virtual void advance(std::uint64_t /*n*/) {}
 };
 
 // A ranged reader of stored bytes, for GET.

@@ -17,8 +17,12 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -157,6 +161,47 @@ TEST(FileDataStore, OverItsOpenFileBudgetAWriterHoldsNoFileBetweenWrites) {
   w2->reset();
   EXPECT_EQ(open_fds(), before);
   pool.join();
+}
+
+// The splice path of PATCH: the caller puts bytes at file_target() and advance() counts them.
+TEST(FileDataStore, APlainWriterCountsBytesPutAtItsFileTargetAndStagedOnesOfferNone) {
+  for (const std::size_t budget : {std::size_t{64}, std::size_t{0}}) {  // 0: the file is reopened
+    SCOPED_TRACE(budget);
+    test::TempDir dir;
+    net::io_context io;
+    net::thread_pool pool(1);
+    FileDataStore store(dir.path(), pool, budget);
+    ASSERT_TRUE(test::run(io, store.create(upload("u1"))));
+    auto w = test::run(io, store.open_writer(upload("u1"), false));
+    ASSERT_TRUE(w);
+    ASSERT_TRUE(test::run(io, (*w)->write(bytes_of("ab"))));
+    auto target = (*w)->file_target();
+    ASSERT_TRUE(target.has_value());
+    ASSERT_TRUE(*target);
+    EXPECT_EQ((*target)->offset, 2u);
+    ASSERT_EQ(::pwrite((*target)->fd, "cd", 2, static_cast<off_t>((*target)->offset)), 2);
+    (*w)->advance(2);
+    EXPECT_EQ((*w)->written(), 4u);
+    ASSERT_TRUE(test::run(io, (*w)->write(bytes_of("ef"))));  // after the target's bytes
+    auto size = test::run(io, (*w)->commit());
+    ASSERT_TRUE(size);
+    EXPECT_EQ(*size, 6u);
+    w->reset();
+    std::ifstream in(store.path_of("u1"), std::ios::binary);
+    const std::string stored((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(stored, "abcdef");
+
+    auto staged = test::run(io, store.open_writer(upload("u1", 6), true));
+    ASSERT_TRUE(staged);
+    EXPECT_FALSE((*staged)->file_target().has_value()) << "a staged chunk needs its marker: write() only";
+    pool.join();
+  }
+  MemoryDataStore memory;
+  net::io_context io;
+  ASSERT_TRUE(test::run(io, memory.create(upload("m1"))));
+  auto w = test::run(io, memory.open_writer(upload("m1"), false));
+  ASSERT_TRUE(w);
+  EXPECT_FALSE((*w)->file_target().has_value());
 }
 
 TEST(FileDataStore, RejectsIdsThatAreNotPlainNames) {

@@ -430,6 +430,23 @@ class FileUploadWriter final : public UploadWriter {
 
   [[nodiscard]] std::uint64_t written() const override { return written_; }
 
+  // Plain appends only: a staged writer's marker goes down in write(), before its first byte.
+  std::optional<Result<FileTarget>> file_target() override {
+    if (staged_) {
+      return std::nullopt;
+    }
+    if (auto opened = open_file_again(); !opened) {
+      return Result<FileTarget>(opened.error());
+    }
+    return Result<FileTarget>(FileTarget{fd_.get(), start_ + written_});
+  }
+
+  void advance(std::uint64_t n) override {
+    written_ += n;
+    start_writeback();
+    close_if_over_budget();
+  }
+
   net::awaitable<Result<std::uint64_t>> commit() override {
     if (auto opened = open_file_again(); !opened) {
       co_return opened.error();
