@@ -1,8 +1,10 @@
 #pragma once
 // handler::BodySource over the connection. A Content-Length body is framed here and read with
 // plain non-blocking recv() calls straight into the handler's buffer (one copy, kernel to
-// handler); a chunked body goes through Beast's request_parser<buffer_body>. While the client is
-// silent, ready() waits for readability with a 1-byte MSG_PEEK receive, so no buffer is held.
+// handler), or moved socket -> pipe -> file with splice() when the handler has a file for it
+// (splice_into); a chunked body goes through Beast's request_parser<buffer_body>. While the
+// client is silent, ready() waits for readability with a 1-byte MSG_PEEK receive, so no buffer
+// is held.
 
 #include "handler/request.hpp"
 #include "http/connection.hpp"
