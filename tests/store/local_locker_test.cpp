@@ -51,7 +51,8 @@ struct HandOver {
   bool got = false;
 };
 
-net::awaitable<void> hand_over(std::shared_ptr<HandOver> h) {
+// Takes "u1" as h->first, with a release callback that counts the ask and drops h->first.
+net::awaitable<void> hold_until_asked(std::shared_ptr<HandOver> h) {
   auto ex = co_await net::this_coro::executor;
   // Named, not a temporary in the co_await: g++ 12 destroys a closure temporary's captures twice.
   std::function<void()> on_release = [ex, h] {
@@ -61,7 +62,10 @@ net::awaitable<void> hand_over(std::shared_ptr<HandOver> h) {
   auto r = co_await h->locker.acquire("u1", std::move(on_release), 0ms);
   EXPECT_TRUE(r);
   h->first = std::move(*r);
+}
 
+net::awaitable<void> hand_over(std::shared_ptr<HandOver> h) {
+  co_await hold_until_asked(h);
   const auto start = std::chrono::steady_clock::now();
   auto second = co_await h->locker.acquire(
       "u1", [] {}, 10s);
@@ -84,14 +88,7 @@ TEST(LocalLocker, SecondAcquireAsksTheHolderAndGetsTheLockWhenItIsDropped) {
 
 // await_free (HEAD-14's reader): asks the holder like acquire, but takes nothing.
 net::awaitable<void> await_free_after_hand_over(std::shared_ptr<HandOver> h) {
-  auto ex = co_await net::this_coro::executor;
-  std::function<void()> on_release = [ex, h] {
-    ++h->asked;
-    net::post(ex, [h] { h->first.reset(); });
-  };
-  auto r = co_await h->locker.acquire("u1", std::move(on_release), 0ms);
-  EXPECT_TRUE(r);
-  h->first = std::move(*r);
+  co_await hold_until_asked(h);
   const auto start = std::chrono::steady_clock::now();
   auto settled = co_await h->locker.await_free("u1", 10s);
   EXPECT_TRUE(settled);
