@@ -10,10 +10,13 @@
 #include "store/sqlite/sqlite_catalog.hpp"
 #include "store/sqlite/sqlite_info_store.hpp"
 
+#include <cerrno>
 #include <cstdlib>
+#include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
+#include <system_error>
 
 namespace vidup::server {
 
@@ -34,11 +37,39 @@ std::unique_ptr<store::Catalog> open_catalog(const BackendConfig& config, store:
   return std::make_unique<store::SqliteCatalog>(config.data_dir / "vidup.db", blocking);
 }
 
+// The first line of --s3-secret-access-key-file, without surrounding blanks. Throws with the
+// path and the reason, never the content.
+std::string read_secret_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) {
+    throw std::invalid_argument("--s3-secret-access-key-file " + path.string() + ": cannot be read (" +
+                                std::error_code(errno, std::generic_category()).message() + ")");
+  }
+  std::string line;
+  std::getline(in, line);
+  const auto first = line.find_first_not_of(" \t\r");
+  const auto last = line.find_last_not_of(" \t\r");
+  if (first == std::string::npos) {
+    throw std::invalid_argument("--s3-secret-access-key-file " + path.string() + ": its first line is empty");
+  }
+  return line.substr(first, last - first + 1);
+}
+
 store::S3Config s3_config(const BackendConfig& config) {
-  // --s3-endpoint and --s3-region win over the AWS_* variables; s3_config_from derives the rest
-  // (addressing style) from whichever it gets.
-  auto parsed = store::s3_config_from(config.store, [&config](const char* name) -> std::optional<std::string> {
+  // --s3-endpoint, --s3-region and the credential flags win over the AWS_* variables, each on
+  // its own; s3_config_from derives the rest (addressing style) from whichever it gets.
+  std::optional<std::string> secret;
+  if (!config.s3_secret_access_key_file.empty()) {
+    secret = read_secret_file(config.s3_secret_access_key_file);
+  }
+  auto parsed = store::s3_config_from(config.store, [&config, &secret](const char* name) -> std::optional<std::string> {
     const std::string_view n(name);
+    if (n == "AWS_ACCESS_KEY_ID" && !config.s3_access_key_id.empty()) {
+      return config.s3_access_key_id;
+    }
+    if (n == "AWS_SECRET_ACCESS_KEY" && secret) {
+      return secret;
+    }
     if ((n == "AWS_ENDPOINT_URL_S3" || n == "AWS_ENDPOINT_URL") && !config.s3_endpoint.empty()) {
       return config.s3_endpoint;
     }

@@ -33,6 +33,8 @@ struct BackendConfig {
   // S3 settings beyond the URL; empty or zero: from AWS_* variables, else the defaults.
   std::string s3_endpoint;
   std::string s3_region;
+  std::string s3_access_key_id;                     // wins over AWS_ACCESS_KEY_ID
+  std::filesystem::path s3_secret_access_key_file;  // its first line wins over AWS_SECRET_ACCESS_KEY
   std::uint64_t s3_part_size = 0;
   bool s3_virtual_hosted = false;
   std::size_t db_pool = 8;                       // PostgreSQL connections per node

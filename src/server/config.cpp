@@ -68,7 +68,7 @@ std::optional<ServeConfig> parse_serve_args(int argc, const char* const* argv) {
   std::int64_t max_size = 0, header_limit = 16384, max_connections = 16384, threads = 0, blocking_threads = 0,
                s3_part_size = 0, db_pool = 8;
   double lock_lease = 15;
-  std::string store_url, db_url, s3_endpoint, s3_region;
+  std::string store_url, db_url, s3_endpoint, s3_region, s3_access_key_id, s3_secret_access_key_file;
   bool s3_virtual_hosted = false;
   bool behind_proxy = false, quiet = false, no_auth = false, demo = false;
   std::string web_dir;
@@ -92,10 +92,14 @@ std::optional<ServeConfig> parse_serve_args(int argc, const char* const* argv) {
       ("header-limit", po::value(&header_limit)->default_value(16384), "largest request header block in bytes (431 beyond)")
       ("max-connections", po::value(&max_connections)->default_value(16384), "open connections at most; more are closed at once")
       ("store", po::value(&store_url)->default_value("file"),
-       "where bytes go: 'file' (under --data/uploads) or s3://BUCKET[/PREFIX] (credentials from AWS_ACCESS_KEY_ID, "
-       "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN; region from AWS_REGION; endpoint from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL)")
+       "where bytes go: 'file' (under --data/uploads) or s3://BUCKET[/PREFIX] (credentials from the --s3-* flags or "
+       "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN; region from AWS_REGION; endpoint from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL)")
       ("s3-endpoint", po::value(&s3_endpoint), "S3 endpoint URL, e.g. http://127.0.0.1:7480 (default: the AWS_* variables, else AWS)")
       ("s3-region", po::value(&s3_region), "S3 region for request signing (default: AWS_REGION, else us-east-1)")
+      ("s3-access-key-id", po::value(&s3_access_key_id), "S3 access key id (default: AWS_ACCESS_KEY_ID)")
+      ("s3-secret-access-key-file", po::value(&s3_secret_access_key_file),
+       "file holding the S3 secret access key, e.g. a mounted secret (default: AWS_SECRET_ACCESS_KEY); "
+       "a file, not a flag, so the secret never shows in the process list")
       ("s3-part-size", po::value(&s3_part_size)->default_value(0), "bytes per multipart part, at least 5 MiB (0 = 8 MiB); memory per active upload is about 3 parts (2 uploading while the next fills)")
       ("s3-virtual-hosted", po::bool_switch(&s3_virtual_hosted), "address the bucket as BUCKET.host instead of host/BUCKET")
       ("db", po::value(&db_url)->default_value("sqlite"),
@@ -130,6 +134,8 @@ std::optional<ServeConfig> parse_serve_args(int argc, const char* const* argv) {
   c.backends.db = db_url;
   c.backends.s3_endpoint = s3_endpoint;
   c.backends.s3_region = s3_region;
+  c.backends.s3_access_key_id = s3_access_key_id;
+  c.backends.s3_secret_access_key_file = s3_secret_access_key_file;
   c.backends.s3_virtual_hosted = s3_virtual_hosted;
   if (base_path.empty() || base_path.front() != '/') {
     throw std::invalid_argument("--base-path must start with '/'");
