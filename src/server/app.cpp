@@ -106,6 +106,7 @@ int serve(const ServeConfig& config) {
     std::cerr << R"({"msg":"shutting down","signal":)" << signal << "}\n";
     *stopping = true;
     net::co_spawn(io, server.shutdown(), [&](std::exception_ptr) {
+      backends.cancel_outbound();  // a hung S3 must not hold the pool's join below
       blocking.stop();
       io.stop();
     });

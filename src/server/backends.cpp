@@ -142,6 +142,7 @@ Backends::Backends(const BackendConfig& config, net::thread_pool& blocking) {
     bytes = "s3 " + redact_url(s3.endpoint) + " bucket " + s3.bucket + (s3.prefix.empty() ? "" : " prefix " + s3.prefix);
     auto store = std::make_unique<store::S3DataStore>(std::move(s3), blocking);
     max_upload_size_ = store->max_upload_size();
+    s3_ = store.get();
     concater = store.get();
     content = store.get();
     data = std::move(store);
@@ -180,6 +181,12 @@ Backends::Backends(const BackendConfig& config, net::thread_pool& blocking) {
   stores_->use_length_deferrer(true);
   stores_->use_terminater(true);
   description_ = "bytes: " + bytes + "; records: " + records;
+}
+
+void Backends::cancel_outbound() {
+  if (s3_ != nullptr) {
+    s3_->cancel_requests();
+  }
 }
 
 Backends::~Backends() {

@@ -20,7 +20,8 @@
 
 namespace vidup::store {
 class PgPool;
-}
+class S3DataStore;
+}  // namespace vidup::store
 
 namespace vidup::server {
 
@@ -63,11 +64,15 @@ class Backends {
   [[nodiscard]] store::Catalog& catalog() { return *catalog_; }
   // The largest upload the byte store can hold (S3: 10,000 parts), 0 = no limit of its own.
   [[nodiscard]] std::uint64_t max_upload_size() const { return max_upload_size_; }
+  // The server is stopping and its requests are done: outbound calls still running (S3) give up
+  // within about a second, so the blocking pool can be joined even when S3 hangs.
+  void cancel_outbound();
   // "bytes: file ./data/uploads; records: sqlite ./data/vidup.db", secrets removed.
   [[nodiscard]] const std::string& describe() const { return description_; }
 
  private:
   std::unique_ptr<store::PgPool> pg_;
+  store::S3DataStore* s3_ = nullptr;  // owned by stores_, when the bytes are in S3
   std::unique_ptr<store::Composer> stores_;
   std::unique_ptr<store::Catalog> catalog_;
   std::string description_;

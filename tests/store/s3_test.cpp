@@ -10,6 +10,11 @@
 #include "s3_test_support.hpp"
 #include "store_test_support.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -853,6 +858,67 @@ INSTANTIATE_TEST_SUITE_P(
         refused("bad_endpoint", "s3://b12", with(kKeys, {{"AWS_ENDPOINT_URL", "ftp://host"}}), S3ConfigError::invalid_endpoint),
         refused("endpoint_with_path", "s3://b12", with(kKeys, {{"AWS_ENDPOINT_URL", "http://host/base"}}), S3ConfigError::invalid_endpoint)),
     [](const ::testing::TestParamInfo<ConfigCase>& info) { return info.param.name; });
+
+// ---------------------------------------------------------------------------------------------
+// s3::Client::cancel_all: a stopping server must not wait on an S3 that stopped answering.
+
+// A TCP port that completes connections (the kernel's backlog) and never answers.
+class SilentPort {
+ public:
+  SilentPort() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      throw std::runtime_error("SilentPort: cannot listen on 127.0.0.1");
+    }
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentPort() { ::close(fd_); }
+  SilentPort(const SilentPort&) = delete;
+  SilentPort& operator=(const SilentPort&) = delete;
+  [[nodiscard]] std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_;
+  unsigned short port_ = 0;
+};
+
+TEST(S3Client, CancelAllEndsARequestS3NeverAnswersAndRefusesLaterOnes) {
+  SilentPort silent;
+  S3Config config;
+  config.endpoint = silent.endpoint();
+  config.bucket = "b12";
+  config.access_key = "AK";
+  config.secret_key = "SK";
+  s3::Client client(config);
+
+  std::vector<std::byte> part(1 << 20, std::byte{7});
+  s3::Request put;
+  put.method = "PUT";
+  put.key = "u1.tail.0";
+  put.body = part;
+  auto pending = std::async(std::launch::async, [&] { return client.perform(put); });
+  // Unanswered for now: curl's own limits are a minute per attempt.
+  ASSERT_EQ(pending.wait_for(std::chrono::milliseconds(1500)), std::future_status::timeout);
+
+  const auto cancelled_at = std::chrono::steady_clock::now();
+  client.cancel_all();
+  ASSERT_EQ(pending.wait_for(std::chrono::seconds(5)), std::future_status::ready)
+      << "still waiting 5 s after cancel_all";
+  const auto took = std::chrono::steady_clock::now() - cancelled_at;
+  const auto answer = pending.get();
+  EXPECT_EQ(answer.status, 0);
+  EXPECT_EQ(answer.transport, "cancelled");
+  EXPECT_LT(took, std::chrono::milliseconds(2500)) << "no retry after a cancel";
+
+  const auto before = std::chrono::steady_clock::now();
+  const auto later = client.perform(put);
+  EXPECT_EQ(later.transport, "cancelled");
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(100));
+}
 
 }  // namespace
 }  // namespace vidup::store

@@ -133,6 +133,12 @@ int on_seek(void* user, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
+// Called by curl about once a second and on progress: a non-zero answer aborts the transfer.
+int on_progress(void* user, curl_off_t /*dltotal*/, curl_off_t /*dlnow*/, curl_off_t /*ultotal*/,
+                curl_off_t /*ulnow*/) {
+  return static_cast<const std::atomic<bool>*>(user)->load() ? 1 : 0;
+}
+
 std::size_t on_write(char* data, std::size_t size, std::size_t nmemb, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const std::size_t n = size * nmemb;
@@ -352,6 +358,11 @@ Response Client::perform(const Request& r) {
   }
   Response response;
   for (int attempt = 0;; ++attempt) {
+    if (cancelled()) {
+      response = Response{};
+      response.transport = "cancelled";
+      return response;
+    }
     void* h = acquire();
     try {
       response = perform_once(h, r);
@@ -362,7 +373,7 @@ Response Client::perform(const Request& r) {
     release(h);
     const bool transient = (response.status == 0 && response.transport != "answer too large") ||
                            response.status >= 500 || response.code == "InternalError" || response.code == "SlowDown";
-    if (!transient || attempt + 1 >= kAttempts) {
+    if (!transient || attempt + 1 >= kAttempts || cancelled()) {
       return response;
     }
     std::this_thread::sleep_for(kBackoff[static_cast<std::size_t>(attempt)]);
@@ -404,6 +415,9 @@ Response Client::perform_once(void* handle, const Request& r) {
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);  // an answer stalled for a minute is a failure
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &cancelled_);
   curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4_.c_str());
   curl_easy_setopt(h, CURLOPT_USERNAME, config_.access_key.c_str());
   curl_easy_setopt(h, CURLOPT_PASSWORD, config_.secret_key.c_str());
@@ -435,7 +449,9 @@ Response Client::perform_once(void* handle, const Request& r) {
   const CURLcode rc = curl_easy_perform(h);
   if (rc != CURLE_OK) {
     response.status = 0;
-    response.transport = t.overflow ? "answer too large" : curl_easy_strerror(rc);
+    response.transport = t.overflow                        ? "answer too large"
+                         : rc == CURLE_ABORTED_BY_CALLBACK ? "cancelled"
+                                                           : curl_easy_strerror(rc);
     return response;
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);

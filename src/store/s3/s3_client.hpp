@@ -7,6 +7,7 @@
 
 #include "store/s3/s3_config.hpp"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -56,6 +57,11 @@ class Client {
   // this store sends is safe to repeat). Blocking.
   Response perform(const Request& r);
 
+  // For a server that is stopping: every request in progress fails within about a second, and
+  // every later one at once, without retries (status 0, transport "cancelled"). One-way.
+  void cancel_all() { cancelled_.store(true); }
+  [[nodiscard]] bool cancelled() const { return cancelled_.load(); }
+
   // Tests only (fault injection): from now on every request is first shown to `hook`; an answer
   // it returns is taken instead of sending the request. Called on the blocking pool, possibly
   // from several threads at once. An empty function removes the hook.
@@ -77,6 +83,7 @@ class Client {
   std::mutex mutex_;
   std::vector<void*> idle_;  // CURL* easy handles with live connections
   std::shared_ptr<const Hook> hook_;  // guarded by mutex_
+  std::atomic<bool> cancelled_{false};
 };
 
 // URI-encodes everything but RFC 3986 unreserved characters (and '/' when keep_slash).

@@ -426,6 +426,8 @@ std::uint64_t S3DataStore::max_upload_size() const { return kS3MaxParts * shared
 
 std::string S3DataStore::object_key(const std::string& id) const { return shared_->client.key(id); }
 
+void S3DataStore::cancel_requests() { shared_->client.cancel_all(); }
+
 void S3DataStore::set_request_hook_for_tests(s3::Client::Hook hook) {
   shared_->client.set_hook_for_tests(std::move(hook));
 }

@@ -68,6 +68,9 @@ class S3DataStore final : public DataStore, public Concater, public ContentServe
   [[nodiscard]] std::uint64_t max_upload_size() const;
   // The full key of an upload's finished object.
   [[nodiscard]] std::string object_key(const std::string& id) const;
+  // The server is stopping: S3 requests in progress fail within about a second and later ones
+  // at once, so the blocking pool can be joined even when S3 has stopped answering.
+  void cancel_requests();
   // Tests only: fault injection, see s3::Client::set_hook_for_tests.
   void set_request_hook_for_tests(s3::Client::Hook hook);
 
