@@ -79,3 +79,24 @@ export async function backendArgs(backend = 'file', { tag = 'vidup', lockLease =
   }
   return { backend, args, env, s3, db }
 }
+
+// What the test S3 server holds for one upload: the keys under `<prefix>/<id>` and the multipart
+// uploads still open on them, listed with curl (SigV4 by --aws-sigv4) as an operator would.
+// `s3` is backendArgs(...).s3.
+export async function s3Leftovers(s3, uploadId) {
+  const keyPrefix = `${s3.prefix}/${uploadId}`
+  const prefix = `prefix=${encodeURIComponent(keyPrefix)}`
+  // curl signs the query as written: parameters in name order, as SigV4 wants them.
+  const get = async (query) => {
+    const url = `${s3.endpoint}/${s3.bucket}?${query}`
+    const { stdout } = await run('curl', ['-sS', '--fail-with-body', '--aws-sigv4', `aws:amz:${s3.env.AWS_REGION}:s3`,
+      '--user', `${s3.env.AWS_ACCESS_KEY_ID}:${s3.env.AWS_SECRET_ACCESS_KEY}`,
+      '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', url])
+    return stdout
+  }
+  const keysOf = (xml) => [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1])
+  return {
+    objects: keysOf(await get(`list-type=2&${prefix}`)),
+    multipartUploads: keysOf(await get(`${prefix}&uploads=`)),
+  }
+}
